@@ -1,0 +1,56 @@
+"""Settings for the test suite: always real PostgreSQL and real Redis.
+
+`DATABASE_URL` and `REDIS_URL` may point elsewhere; they default to the services on localhost. Each pytest-xdist
+worker gets its own Redis database, so one worker clearing its cache or queue never touches another's.
+"""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stronger_streets")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+from .settings import *  # noqa: E402, F403
+from .settings import DATABASES, REDIS_URL  # noqa: E402
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("The tests run on PostgreSQL: set DATABASE_URL to a postgres:// URL.")
+if not REDIS_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured("The tests run on Redis: set REDIS_URL to a redis:// URL.")
+
+
+def _worker_redis_url(url: str) -> str:
+    """The same server, database 1 + the xdist worker's number (gw0 → 1); database 0 is left to people."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = 1 + int(worker.removeprefix("gw") or 0) % 15
+    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+    return f"{base}/{index}"
+
+
+REDIS_URL = _worker_redis_url(REDIS_URL)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ss-test",
+    }
+}
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = False
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+LANGUAGE_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+ALLOWED_HOSTS = ["*"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
