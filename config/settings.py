@@ -19,7 +19,9 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=True)
 
 # A secret has no default outside DEBUG: production must set its own.
-SECRET_KEY = env("SECRET_KEY", default="django-insecure-local-development-only" if DEBUG else environ.Env.NOTSET)
+SECRET_KEY = env(
+    "SECRET_KEY", default="django-insecure-local-development-only" if DEBUG else environ.Env.NOTSET
+)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -171,7 +173,8 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # Redis on the full stack, so every web process shares one count.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Stronger Streets"
-USERSESSIONS_TRACK_ACTIVITY = True
+# Sessions are recorded at sign-in. Tracking every request would add a write to every page view.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # --- Email ----------------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

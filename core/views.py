@@ -56,4 +56,6 @@ def set_language(request):
 def healthz(request):
     """The state of the database, cache and broker as JSON: 200 when all are reachable, 503 when one is not."""
     healthy, checks = health.run_checks()
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )

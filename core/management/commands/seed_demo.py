@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from core import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo people and data for trying Stronger Streets locally. Running it again changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even though DEBUG is off. Demo accounts share a published password: never on a real site.",
+        )
+
+    def handle(self, *args, allow_production: bool = False, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(
+                "DEBUG is off, so this looks like a real site. Demo accounts share a published password; "
+                "pass --allow-production if you really mean it."
+            )
+        results = demo.seed()
+        made = sum(created for _, created in results)
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready ({made} new people, {len(results) - made} already there).")
+        )
+        self.stdout.write(
+            f"Sign in at {settings.SITE_URL}/accounts/login/ with password “{demo.DEMO_PASSWORD}” as:"
+        )
+        for person, _ in results:
+            self.stdout.write(f"  {person.role:<16} {person.email}")

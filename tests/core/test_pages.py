@@ -1,0 +1,77 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("name", ["core:home", "core:privacy", "core:accessibility", "neighbourhoods:find"])
+def test_public_pages_render_for_visitors(client, name, django_assert_max_num_queries):
+    with django_assert_max_num_queries(0):
+        response = client.get(reverse(name))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("<h1") == 1
+    assert 'href="#main"' in html
+    assert '<main id="main"' in html
+
+
+def test_home_explains_the_platform_and_offers_a_postcode_box(client):
+    html = client.get(reverse("core:home")).content.decode()
+    assert "Get to know your neighbours" in html
+    assert 'name="postcode"' in html
+    assert 'autocomplete="postal-code"' in html
+
+
+@pytest.mark.parametrize("name", ["core:home", "core:privacy", "core:accessibility", "neighbourhoods:find"])
+def test_public_pages_run_a_fixed_number_of_queries_when_signed_in(
+    signed_in_client, name, django_assert_max_num_queries
+):
+    # Session and user (with profile, via the auth backend's select_related).
+    with django_assert_max_num_queries(2):
+        response = signed_in_client.get(reverse(name))
+    assert response.status_code == 200
+
+
+def test_header_shows_sign_in_state(client, user):
+    anonymous = client.get(reverse("core:home")).content.decode()
+    assert "Sign in" in anonymous
+    assert "Sign out" not in anonymous
+    client.force_login(user)
+    signed_in = client.get(reverse("core:home")).content.decode()
+    assert "Sign out" in signed_in
+    assert user.profile.display_name in signed_in
+
+
+def test_unknown_page_gets_the_friendly_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_csrf_failure_gets_a_friendly_page(db):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(reverse("core:set-language"), {"language": "cy"})
+    assert response.status_code == 403
+    assert "Your form could not be sent" in response.content.decode()
+
+
+def test_every_page_sends_a_strict_content_security_policy(client):
+    response = client.get(reverse("core:home"))
+    policy = dict(
+        part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    # Scripts only from our own origin, or inline with this response's nonce (added when a template asks for it).
+    assert policy["script-src"] == "'self'"
+    assert policy["style-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert "unsafe" not in response.headers["Content-Security-Policy"]
+
+
+def test_pages_use_no_inline_scripts_or_styles(client):
+    html = client.get(reverse("account_signup")).content.decode()
+    assert "<script>" not in html
+    assert "style=" not in html
+    assert "<style" not in html
