@@ -85,9 +85,7 @@ class Profile(TimeStampedModel):
         verbose_name = _("profile")
         verbose_name_plural = _("profiles")
         constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(display_name=""), name="profile_display_name_not_empty"
-            ),
+            models.CheckConstraint(condition=~models.Q(display_name=""), name="profile_display_name_not_empty"),
         ]
 
     def __str__(self) -> str:

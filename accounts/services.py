@@ -41,9 +41,7 @@ def purge_unverified_accounts(*, older_than: timedelta = timedelta(days=7)) -> i
     """
     cutoff = timezone.now() - older_than
     verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
-    stale = User.objects.filter(date_joined__lt=cutoff, is_staff=False, is_superuser=False).exclude(
-        Exists(verified)
-    )
+    stale = User.objects.filter(date_joined__lt=cutoff, is_staff=False, is_superuser=False).exclude(Exists(verified))
     deleted = 0
     # Small batches keep each delete's locks short on a busy database.
     while ids := list(stale.values_list("pk", flat=True)[:500]):

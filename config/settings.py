@@ -19,9 +19,7 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=True)
 
 # A secret has no default outside DEBUG: production must set its own.
-SECRET_KEY = env(
-    "SECRET_KEY", default="django-insecure-local-development-only" if DEBUG else environ.Env.NOTSET
-)
+SECRET_KEY = env("SECRET_KEY", default="django-insecure-local-development-only" if DEBUG else environ.Env.NOTSET)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -185,7 +183,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Internationalisation -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en-gb", _("English")), ("cy", _("Welsh"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own catalogue first; allauth ships no Welsh, so its strings have a catalogue of their own beside ours
+# (kept apart so `makemessages` on our code never drops them).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True

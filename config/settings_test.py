@@ -10,10 +10,10 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/strong
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 
-from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured
 
-from .settings import *  # noqa: E402, F403
-from .settings import DATABASES, REDIS_URL  # noqa: E402
+from .settings import *  # noqa: F403
+from .settings import DATABASES, REDIS_URL
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("The tests run on PostgreSQL: set DATABASE_URL to a postgres:// URL.")

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from accounts.models import Profile, User
 
-DEMO_PASSWORD = "neighbours-together"
+DEMO_PASSWORD = "neighbours-together"  # noqa: S105 - published on purpose, for local demos only
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,8 @@ PEOPLE = [
         "Omar",
         "I run the Clifton Street group. Litter picks most months.",
     ),
-    DemoPerson(
-        "council officer", "officer@example.org", "Olivia (council)", "Community development officer."
-    ),
-    DemoPerson(
-        "admin", "admin@example.org", "Site admin", "Looks after this Stronger Streets site.", is_staff=True
-    ),
+    DemoPerson("council officer", "officer@example.org", "Olivia (council)", "Community development officer."),
+    DemoPerson("admin", "admin@example.org", "Site admin", "Looks after this Stronger Streets site.", is_staff=True),
 ]
 
 

@@ -51,7 +51,7 @@ def run_checks() -> tuple[bool, dict[str, str]]:
     for name, check in CHECKS.items():
         try:
             results[name] = check()
-        except Exception as exc:  # noqa: BLE001 - any failure is the answer, not a crash
+        except Exception as exc:
             healthy = False
             results[name] = f"error: {type(exc).__name__}"
     return healthy, results

@@ -20,7 +20,7 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
-    yield
+    return
 
 
 @pytest.fixture

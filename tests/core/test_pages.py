@@ -59,9 +59,7 @@ def test_csrf_failure_gets_a_friendly_page(db):
 
 def test_every_page_sends_a_strict_content_security_policy(client):
     response = client.get(reverse("core:home"))
-    policy = dict(
-        part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";")
-    )
+    policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
     assert policy["default-src"] == "'self'"
     # Scripts only from our own origin, or inline with this response's nonce (added when a template asks for it).
     assert policy["script-src"] == "'self'"

@@ -5,9 +5,7 @@ from core import demo
 
 
 class Command(BaseCommand):
-    help = (
-        "Create demo people and data for trying Stronger Streets locally. Running it again changes nothing."
-    )
+    help = "Create demo people and data for trying Stronger Streets locally. Running it again changes nothing."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -27,8 +25,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({made} new people, {len(results) - made} already there).")
         )
-        self.stdout.write(
-            f"Sign in at {settings.SITE_URL}/accounts/login/ with password “{demo.DEMO_PASSWORD}” as:"
-        )
+        self.stdout.write(f"Sign in at {settings.SITE_URL}/accounts/login/ with password “{demo.DEMO_PASSWORD}” as:")
         for person, _ in results:
             self.stdout.write(f"  {person.role:<16} {person.email}")
