@@ -22,11 +22,15 @@ if not REDIS_URL.startswith(("redis://", "rediss://")):
 
 
 def _worker_redis_url(url: str) -> str:
-    """The same server, database 1 + the xdist worker's number (gw0 → 1); database 0 is left to people."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    index = 1 + int(worker.removeprefix("gw") or 0) % 15
-    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
-    return f"{base}/{index}"
+    """The same server, database N + 1 + the xdist worker's number (N from the URL, gw0 → N + 1).
+
+    Database N itself is left alone, so a suite never clears what a person or another suite keeps there.
+    """
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    base, _, db = url.rpartition("/")
+    if not db.isdigit() or base.endswith("/"):
+        base, db = url.rstrip("/"), "0"
+    return f"{base}/{(int(db) + 1 + worker) % 16}"
 
 
 REDIS_URL = _worker_redis_url(REDIS_URL)

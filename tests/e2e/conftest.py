@@ -1,0 +1,87 @@
+"""Browser journeys: headless Chromium (Debian's own build) driven by Playwright's sync API against a live server.
+
+Every page a journey visits is scanned with axe; `assert_accessible` fails the test on any WCAG 2.2 AA violation.
+"""
+
+import os
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
+
+# Playwright's sync API keeps an event loop running in the main thread, which makes Django's async-safety check
+# refuse the database calls pytest-django makes for the test itself.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+TIMEOUT_MS = 10_000
+
+_axe = Axe()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _open_page(browser, *, bypass_csp: bool):
+    context = browser.new_context(bypass_csp=bypass_csp, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    return context, context.new_page()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh browser context that lets the axe script in past our Content-Security-Policy."""
+    context, page = _open_page(browser, bypass_csp=True)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def strict_page(browser):
+    """A page in a fresh browser context that enforces our Content-Security-Policy, as a real browser does."""
+    context, page = _open_page(browser, bypass_csp=False)
+    yield page
+    context.close()
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation.get('impact')}): {violation['help']}")
+        for node in violation["nodes"]:
+            target = " ".join(str(part) for part in node["target"])
+            lines.append(f"    at {target}")
+            summary = node.get("failureSummary")
+            if summary:
+                lines.extend(f"      {line}" for line in summary.splitlines())
+        lines.append(f"    see {violation.get('helpUrl', '')}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page) -> None:
+    """Scan the page as it stands with axe and fail on any WCAG 2.0–2.2 A/AA violation."""
+    results = _axe.run(page, options=AXE_OPTIONS)
+    violations = results.response["violations"]
+    assert not violations, (
+        f"{len(violations)} accessibility violation(s) on {page.url} ({page.title()!r}):\n"
+        + describe_violations(violations)
+    )
