@@ -38,9 +38,7 @@ def test_a_blank_display_name_is_refused_and_the_rest_is_kept(signed_in_client, 
 
 
 def test_an_unknown_language_is_refused(signed_in_client, user):
-    response = signed_in_client.post(
-        reverse("accounts:profile"), {"display_name": "Sam", "bio": "", "language": "xx"}
-    )
+    response = signed_in_client.post(reverse("accounts:profile"), {"display_name": "Sam", "bio": "", "language": "xx"})
     assert response.status_code == 200
     assert "language" in response.context["form"].errors
 

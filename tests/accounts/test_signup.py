@@ -157,3 +157,28 @@ def test_password_reset_emails_a_working_link(client, user, mailoutbox):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password(new)
+
+
+def test_changing_email_takes_effect_once_the_new_address_is_confirmed(client, user, password, mailoutbox):
+    client.post(reverse("account_login"), {"login": user.email, "password": password})
+    old_email = user.email
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "new-home@example.org"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.email == old_email  # not until it is confirmed
+
+    link = confirmation_link(next(m for m in mailoutbox if m.to == ["new-home@example.org"]))
+    client.post(link)
+    user.refresh_from_db()
+    assert user.email == "new-home@example.org"
+    assert not EmailAddress.objects.filter(user=user, email=old_email).exists()
+
+
+def test_changing_to_an_address_someone_else_uses_is_refused(client, user, password):
+    from tests.factories import UserFactory
+
+    other = UserFactory()
+    client.post(reverse("account_login"), {"login": user.email, "password": password})
+    response = client.post(reverse("account_email"), {"action_add": "", "email": other.email})
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]

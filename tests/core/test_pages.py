@@ -73,3 +73,35 @@ def test_pages_use_no_inline_scripts_or_styles(client):
     assert "<script>" not in html
     assert "style=" not in html
     assert "<style" not in html
+
+
+@pytest.mark.parametrize(
+    ("handler", "status", "text"),
+    [
+        ("bad_request", 400, "Something was wrong with that request"),
+        ("permission_denied", 403, "You cannot see this page"),
+        ("server_error", 500, "Sorry, something went wrong"),
+    ],
+)
+def test_error_pages_are_friendly(rf, handler, status, text):
+    from django.core.exceptions import PermissionDenied, SuspiciousOperation
+    from django.views import defaults
+
+    request = rf.get("/somewhere/")
+    view = getattr(defaults, handler)
+    if handler == "server_error":
+        response = view(request)
+    else:
+        exception = SuspiciousOperation() if handler == "bad_request" else PermissionDenied()
+        response = view(request, exception)
+    assert response.status_code == status
+    html = response.content.decode()
+    assert text in html
+    assert html.count("<h1") == 1
+
+
+@pytest.mark.parametrize("name", ["account_login", "account_signup", "account_reset_password"])
+def test_sign_in_pages_run_a_fixed_number_of_queries(client, name, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
+        response = client.get(reverse(name))
+    assert response.status_code == 200

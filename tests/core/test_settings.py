@@ -36,7 +36,9 @@ def test_production_values_pass_the_deployment_checks():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("insecure", [{"DEBUG": "true"}, {"SECURE_HSTS_SECONDS": "0"}, {"SECURE_SSL_REDIRECT": "false"}])
+@pytest.mark.parametrize(
+    "insecure", [{"DEBUG": "true"}, {"SECURE_HSTS_SECONDS": "0"}, {"SECURE_SSL_REDIRECT": "false"}]
+)
 def test_the_deployment_checks_catch_an_insecure_value(insecure):
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION | insecure)
     assert result.returncode != 0
