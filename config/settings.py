@@ -6,6 +6,7 @@ full stack.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -155,6 +156,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "core:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "core:home"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "accounts.adapters.user_display"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -169,7 +171,8 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Stronger Streets] "
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Links in emails use the scheme of the public address.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(SITE_URL).scheme or "https"
 # allauth's rate limits stay on at their defaults (ACCOUNT_RATE_LIMITS unset); they count in the cache, which is
 # Redis on the full stack, so every web process shares one count.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -186,9 +189,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Internationalisation -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en-gb", _("English")), ("cy", _("Welsh"))]
-# Our own catalogue first; allauth ships no Welsh, so its strings have a catalogue of their own beside ours
-# (kept apart so `makemessages` on our code never drops them).
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth"]
+# Our own catalogue first; allauth ships no Welsh, and Django's own Welsh lacks a few strings we show (password
+# rules, "2 days ago"), so each has a catalogue of its own beside ours, kept apart so `makemessages` on our code
+# never drops them.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth", BASE_DIR / "locale" / "django"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True

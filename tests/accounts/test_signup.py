@@ -182,3 +182,18 @@ def test_changing_to_an_address_someone_else_uses_is_refused(client, user, passw
     response = client.post(reverse("account_email"), {"action_add": "", "email": other.email})
     assert response.status_code == 200
     assert response.context["form"].errors["email"]
+
+
+def test_account_emails_speak_as_the_site_and_name_people_by_display_name(client, mailoutbox):
+    client.post(reverse("account_signup"), GOOD)
+    body = mailoutbox[0].body
+    assert "Stronger Streets" in body
+    assert "Sam at number 12" in body
+    assert "testserver" not in body.split("http")[0]  # the greeting names the site, not the request's host
+
+
+def test_account_emails_come_in_the_recipients_language(client, user, mailoutbox):
+    user.profile.language = "cy"
+    user.profile.save()
+    client.post(reverse("account_reset_password"), {"email": user.email})  # asked from an English page
+    assert mailoutbox[0].subject == "[Stronger Streets] E-bost ailosod cyfrinair"
