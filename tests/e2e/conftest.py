@@ -78,7 +78,7 @@ def describe_violations(violations: list[dict]) -> str:
 
 
 def assert_accessible(page) -> None:
-    """Scan the page as it stands with axe and fail on any WCAG 2.0–2.2 A/AA violation."""
+    """Scan the page as it stands with axe and fail on any WCAG 2.0, 2.1 or 2.2 A or AA violation."""
     results = _axe.run(page, options=AXE_OPTIONS)
     violations = results.response["violations"]
     assert not violations, (
