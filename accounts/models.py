@@ -58,6 +58,25 @@ class User(AbstractUser):
         return self.profile.display_name
 
 
+class Tag(models.Model):
+    """An interest ("gardening") or a skill or offer ("can lend tools") that people add to their profile."""
+
+    class Kind(models.TextChoices):
+        INTEREST = "interest", _("Interest")
+        SKILL = "skill", _("Skill or offer")
+
+    kind = models.CharField(max_length=10, choices=Kind)
+    name = models.CharField(_("name"), max_length=60)
+    slug = models.SlugField(max_length=70, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "slug"], name="tag_unique_slug_per_kind")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Profile(TimeStampedModel):
     """What a person chooses to tell the platform and their neighbours about themselves."""
 
@@ -79,6 +98,21 @@ class Profile(TimeStampedModel):
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
         help_text=_("The language of the site and of the emails we send you."),
+    )
+    interests = models.ManyToManyField(
+        Tag, blank=True, related_name="+", limit_choices_to={"kind": Tag.Kind.INTEREST}, verbose_name=_("interests")
+    )
+    skills = models.ManyToManyField(
+        Tag,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": Tag.Kind.SKILL},
+        verbose_name=_("skills and offers"),
+    )
+    in_directory = models.BooleanField(
+        _("list me in my groups' neighbour directories"),
+        default=False,
+        help_text=_("Members of your groups will see your display name, interests and skills. Never your email."),
     )
 
     class Meta:

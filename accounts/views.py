@@ -19,6 +19,9 @@ def profile_edit(request):
             display_name=form.cleaned_data["display_name"],
             bio=form.cleaned_data["bio"],
             language=form.cleaned_data["language"],
+            interests=form.cleaned_data["interests"],
+            skills=form.cleaned_data["skills"],
+            in_directory=form.cleaned_data["in_directory"],
         )
         translation.activate(form.cleaned_data["language"])
         messages.success(request, _("Your profile has been saved."))

@@ -12,6 +12,6 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
-    path("find/", include("neighbourhoods.urls")),
+    path("", include("neighbourhoods.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,11 @@
+from datetime import timedelta
+
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from accounts.models import Profile, User
+from core.text import render_markdown
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -36,3 +40,128 @@ class EmailAddressFactory(factory.django.DjangoModelFactory):
 
     verified = True
     primary = True
+
+
+# --- Neighbourhoods -------------------------------------------------------------------------------------------
+
+
+class CouncilFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "neighbourhoods.Council"
+
+    name = factory.Sequence(lambda n: f"Council {n}")
+    slug = factory.Sequence(lambda n: f"council-{n}")
+    code = factory.Sequence(lambda n: f"W06{n:06d}")
+    nation = "Wales"
+
+
+class NeighbourhoodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "neighbourhoods.Neighbourhood"
+
+    council = factory.SubFactory(CouncilFactory)
+    name = factory.Sequence(lambda n: f"Neighbourhood {n}")
+    slug = factory.Sequence(lambda n: f"neighbourhood-{n}")
+    code = factory.Sequence(lambda n: f"W01{n:06d}")
+    households = 1200
+    imd_decile = 3
+
+
+class PostcodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "neighbourhoods.Postcode"
+
+    # CF10 1AA, CF10 1AB, … : always a valid shape.
+    code = factory.Sequence(
+        lambda n: f"CF{10 + n // 400} {n % 10}{'ABDEFGHJLN'[n // 10 % 10]}{'PQRSTUWXYZ'[n // 100 % 4]}"
+    )
+    neighbourhood = factory.SubFactory(NeighbourhoodFactory)
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    """A public street group with an open join policy. Add people with `MembershipFactory`."""
+
+    class Meta:
+        model = "neighbourhoods.Group"
+        skip_postgeneration_save = True
+
+    neighbourhood = factory.SubFactory(NeighbourhoodFactory)
+    name = factory.Sequence(lambda n: f"Street group {n}")
+    slug = factory.Sequence(lambda n: f"street-group-{n}")
+    about = "Neighbours on our street."
+    join_policy = "open"
+    visibility = "public"
+
+    @factory.post_generation
+    def postcodes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.postcodes.set(extracted)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """An active, verified member (pass role="organiser" for an organiser, verified_at=None for unverified)."""
+
+    class Meta:
+        model = "neighbourhoods.Membership"
+
+    group = factory.SubFactory(GroupFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "member"
+    status = "active"
+    joined_at = factory.LazyFunction(timezone.now)
+    verified_at = factory.LazyFunction(timezone.now)
+    verified_by = "approval"
+
+
+class JoinCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "neighbourhoods.JoinCode"
+
+    group = factory.SubFactory(GroupFactory)
+    code = factory.Sequence(lambda n: f"CODE{n:04d}")
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "neighbourhoods.Post"
+
+    group = factory.SubFactory(GroupFactory)
+    author = factory.SubFactory(UserFactory)
+    kind = "notice"
+    title = factory.Sequence(lambda n: f"Notice {n}")
+    body = "Bins go out on Thursday this week."
+    body_html = factory.LazyAttribute(lambda post: render_markdown(post.body))
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "neighbourhoods.Comment"
+
+    post = factory.SubFactory(PostFactory)
+    author = factory.SubFactory(UserFactory)
+    body = "Thanks for the reminder!"
+    body_html = factory.LazyAttribute(lambda comment: render_markdown(comment.body))
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """An event a week from now, two hours long, with no limit on places."""
+
+    class Meta:
+        model = "neighbourhoods.Event"
+
+    group = factory.SubFactory(GroupFactory)
+    title = factory.Sequence(lambda n: f"Street meet-up {n}")
+    description = "Tea and cake on the green."
+    description_html = factory.LazyAttribute(lambda event: render_markdown(event.description))
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    ends_at = factory.LazyAttribute(lambda event: event.starts_at + timedelta(hours=2))
+    place = "The green by the library"
+
+
+class RSVPFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "neighbourhoods.RSVP"
+
+    event = factory.SubFactory(EventFactory)
+    user = factory.SubFactory(UserFactory)
+    status = "going"

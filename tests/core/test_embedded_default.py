@@ -68,6 +68,10 @@ def test_quick_start_migrates_seeds_twice_and_serves(embedded_env):
                 assert time.monotonic() < deadline, "the development server did not answer"
                 time.sleep(0.3)
         assert "Get to know your neighbours" in home
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/find/?postcode=cf242aa", timeout=5) as response:
+            found = response.read().decode()
+        assert "CF24 2AA is in Splott" in found
+        assert "Clifton Street Neighbours" in found
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
             health = json.load(response)
         assert health == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "in-process"}}

@@ -85,3 +85,18 @@ def assert_accessible(page) -> None:
         f"{len(violations)} accessibility violation(s) on {page.url} ({page.title()!r}):\n"
         + describe_violations(violations)
     )
+
+
+@pytest.fixture
+def new_page(browser):
+    """Opens more pages, each in its own browser context (its own cookies): a second person at another computer."""
+    contexts = []
+
+    def open_another():
+        context, page = _open_page(browser, bypass_csp=True)
+        contexts.append(context)
+        return page
+
+    yield open_another
+    for context in contexts:
+        context.close()

@@ -40,5 +40,5 @@ def test_the_finder_explains_a_bad_postcode_and_keeps_it(client):
 def test_the_finder_normalises_a_good_postcode(client):
     response = client.get(reverse("neighbourhoods:find"), {"postcode": "cf101ep"})
     assert response.status_code == 200
-    assert response.context["postcode"] == "CF10 1EP"
-    assert "We do not cover CF10 1EP yet" in response.content.decode()
+    assert response.context["result"].postcode == "CF10 1EP"
+    assert "We are not in CF10 1EP yet" in response.content.decode()

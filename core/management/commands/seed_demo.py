@@ -20,11 +20,14 @@ class Command(BaseCommand):
                 "DEBUG is off, so this looks like a real site. Demo accounts share a published password; "
                 "pass --allow-production if you really mean it."
             )
-        results = demo.seed()
+        results, groups_made = demo.seed()
         made = sum(created for _, created in results)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({made} new people, {len(results) - made} already there).")
         )
+        if groups_made:
+            self.stdout.write("Made Cardiff's demo street groups, with posts, events and neighbours.")
         self.stdout.write(f"Sign in at {settings.SITE_URL}/accounts/login/ with password “{demo.DEMO_PASSWORD}” as:")
         for person, _ in results:
             self.stdout.write(f"  {person.role:<16} {person.email}")
+        self.stdout.write("Try the postcode CF24 2AA (Splott) on the home page.")

@@ -1,0 +1,70 @@
+"""Every write to street groups. Views, commands and tasks call these; none of them saves a model itself."""
+
+from .board import (
+    add_comment,
+    create_post,
+    delete_comment,
+    delete_post,
+    edit_comment,
+    edit_post,
+    hide_comment,
+    hide_post,
+    mark_fulfilled,
+    thank_post,
+    unhide_comment,
+    unhide_post,
+)
+from .events import cancel_event, create_event, edit_event, release_places, reset_calendar_token, rsvp
+from .groups import create_group, update_group
+from .join_codes import create_join_code, revoke_join_code
+from .membership import (
+    approve_membership,
+    ban_member,
+    decline_membership,
+    demote_organiser,
+    join_group,
+    join_with_code,
+    leave_group,
+    promote_to_organiser,
+    remove_member,
+    vouch_for,
+)
+from .neighbours import answer_wave, remove_connection, send_wave
+
+__all__ = [
+    "add_comment",
+    "answer_wave",
+    "approve_membership",
+    "ban_member",
+    "cancel_event",
+    "create_event",
+    "create_group",
+    "create_join_code",
+    "create_post",
+    "decline_membership",
+    "delete_comment",
+    "delete_post",
+    "demote_organiser",
+    "edit_comment",
+    "edit_event",
+    "edit_post",
+    "hide_comment",
+    "hide_post",
+    "join_group",
+    "join_with_code",
+    "leave_group",
+    "mark_fulfilled",
+    "promote_to_organiser",
+    "release_places",
+    "remove_connection",
+    "remove_member",
+    "reset_calendar_token",
+    "revoke_join_code",
+    "rsvp",
+    "send_wave",
+    "thank_post",
+    "unhide_comment",
+    "unhide_post",
+    "update_group",
+    "vouch_for",
+]

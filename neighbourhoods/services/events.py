@@ -1,0 +1,275 @@
+"""Events: planning them, replying to them, and the waiting list that fills a place whenever one comes free.
+
+Every change to who is going happens with the event's row locked (`select_for_update`), and `going_count` is
+updated under that same lock, so replies arriving at the same moment queue up one after another: the event is
+never overbooked, and the database's `event_never_overbooked` constraint backs that up.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.exceptions import DomainError
+from core.text import render_markdown
+
+from .. import permissions
+from ..models import RSVP, Event, Group, Membership, new_token
+
+REPLIES = (RSVP.Status.GOING, RSVP.Status.MAYBE, RSVP.Status.NOT_GOING)
+
+
+def _membership(user: User, group: Group | int) -> Membership | None:
+    group_id = group.pk if isinstance(group, Group) else group
+    return Membership.objects.filter(group_id=group_id, user=user).first()
+
+
+def _lock(event: Event) -> Event:
+    return Event.objects.select_for_update(of=("self",)).select_related("group").get(pk=event.pk)
+
+
+def _check_times(starts_at: datetime, ends_at: datetime, *, original_start: datetime | None = None) -> None:
+    if ends_at <= starts_at:
+        raise DomainError(_("The event must end after it starts."))
+    # An event already under way may still be edited (a new room, a correction) as long as its start stays put.
+    if starts_at <= timezone.now() and starts_at != original_start:
+        raise DomainError(_("The start time is in the past. Choose a time that is still to come."))
+
+
+def _check_capacity(capacity: int | None) -> None:
+    if capacity is not None and capacity < 1:
+        raise DomainError(_("An event needs at least one place, or leave the number of places empty for no limit."))
+
+
+def _set_going_count(event: Event, going_count: int) -> None:
+    # A queryset update leaves `updated_at` alone: it marks edits to the event itself, which calendars
+    # use as the entry's revision (SEQUENCE), and a new reply is not a new revision of the event.
+    Event.objects.filter(pk=event.pk).update(going_count=going_count)
+    event.going_count = going_count
+
+
+def _waitlist(event: Event):
+    # Order of arrival on the list: a waiting reply is not saved again until it leaves the list, so its
+    # `updated_at` is the moment it joined.
+    return RSVP.objects.filter(event=event, status=RSVP.Status.WAITLISTED).order_by("updated_at", "pk")
+
+
+def _promote_from_waitlist(event: Event) -> list[RSVP]:
+    """Fill any free places from the front of the waiting list. The caller holds the event's lock."""
+    if event.capacity is None:
+        promoted = list(_waitlist(event))
+    else:
+        free = event.capacity - event.going_count
+        promoted = list(_waitlist(event)[:free]) if free > 0 else []
+    for reply in promoted:
+        reply.status = RSVP.Status.GOING
+        reply.save(update_fields=["status", "updated_at"])
+    if promoted:
+        _set_going_count(event, event.going_count + len(promoted))
+    return promoted
+
+
+@transaction.atomic
+def create_event(
+    *,
+    creator: User,
+    group: Group,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str,
+    description: str = "",
+    capacity: int | None = None,
+    cost: str = "",
+    step_free: bool = False,
+    hearing_loop: bool = False,
+    bsl: bool = False,
+    quiet_space: bool = False,
+    child_friendly: bool = False,
+    access_notes: str = "",
+) -> Event:
+    """Plan an event for the group. Who may depends on the group's setting: its organisers only, or any member
+    who may post. Times are aware datetimes (stored in UTC); the description is rendered through the safe
+    Markdown subset."""
+    if not permissions.can_create_event(group, _membership(creator, group)):
+        if group.events_by == Group.EventsBy.ORGANISERS:
+            raise DomainError(_("In this group, only the organisers can plan events."))
+        raise DomainError(_("Only members of the group can plan events."))
+    _check_times(starts_at, ends_at)
+    _check_capacity(capacity)
+    return Event.objects.create(
+        group=group,
+        created_by=creator,
+        title=title.strip(),
+        description=description,
+        description_html=render_markdown(description),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place.strip(),
+        capacity=capacity,
+        cost=cost.strip(),
+        step_free=step_free,
+        hearing_loop=hearing_loop,
+        bsl=bsl,
+        quiet_space=quiet_space,
+        child_friendly=child_friendly,
+        access_notes=access_notes.strip(),
+    )
+
+
+@transaction.atomic
+def edit_event(
+    *,
+    editor: User,
+    event: Event,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str,
+    description: str = "",
+    capacity: int | None = None,
+    cost: str = "",
+    step_free: bool = False,
+    hearing_loop: bool = False,
+    bsl: bool = False,
+    quiet_space: bool = False,
+    child_friendly: bool = False,
+    access_notes: str = "",
+) -> Event:
+    """Change an event's details: its creator (while still a member) or any organiser may.
+
+    Places cannot drop below the number already going; more places (or no limit) move people up from the
+    front of the waiting list straight away.
+    """
+    event = _lock(event)
+    if not permissions.can_edit_event(editor, event, _membership(editor, event.group_id)):
+        raise DomainError(_("Only the person who planned this event or an organiser can change it."))
+    if event.is_cancelled:
+        raise DomainError(_("This event has been cancelled, so it cannot be changed."))
+    if event.is_past:
+        raise DomainError(_("This event has already happened, so it cannot be changed."))
+    _check_times(starts_at, ends_at, original_start=event.starts_at)
+    _check_capacity(capacity)
+    if capacity is not None and capacity < event.going_count:
+        raise DomainError(
+            _(
+                "%(count)s people are already going, so there must be at least %(count)s places. "
+                "Ask people to change their reply first if you need fewer."
+            )
+            % {"count": event.going_count}
+        )
+    changes = {
+        "title": title.strip(),
+        "description": description,
+        "description_html": render_markdown(description),
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "place": place.strip(),
+        "capacity": capacity,
+        "cost": cost.strip(),
+        "step_free": step_free,
+        "hearing_loop": hearing_loop,
+        "bsl": bsl,
+        "quiet_space": quiet_space,
+        "child_friendly": child_friendly,
+        "access_notes": access_notes.strip(),
+    }
+    for name, value in changes.items():
+        setattr(event, name, value)
+    # going_count is owned by the reply functions; leaving it out means this save can never undo one.
+    event.save(update_fields=[*changes, "updated_at"])
+    _promote_from_waitlist(event)
+    return event
+
+
+@transaction.atomic
+def cancel_event(*, editor: User, event: Event) -> Event:
+    """Call the event off. It stays listed (marked cancelled, and STATUS:CANCELLED in calendars) so people who
+    planned to come find out; replies are kept but no new ones are taken."""
+    event = _lock(event)
+    if not permissions.can_edit_event(editor, event, _membership(editor, event.group_id)):
+        raise DomainError(_("Only the person who planned this event or an organiser can cancel it."))
+    if event.is_cancelled:
+        raise DomainError(_("This event has already been cancelled."))
+    if event.is_past:
+        raise DomainError(_("This event has already happened, so it cannot be cancelled."))
+    event.cancelled_at = timezone.now()
+    event.save(update_fields=["cancelled_at", "updated_at"])
+    return event
+
+
+@transaction.atomic
+def rsvp(*, user: User, event: Event, status: str) -> RSVP:
+    """Reply going, maybe or not going. Only members may reply, and only to events still to come.
+
+    "Going" to a full event puts the person on the waiting list, behind everyone already on it. When someone
+    who was going changes their reply, the first person waiting takes the place. The event row is locked for
+    the whole reply, so simultaneous replies are handled one by one and never overbook the event.
+    """
+    if status not in REPLIES:
+        raise DomainError(_("Choose going, maybe or not going."))
+    event = _lock(event)
+    if not permissions.can_rsvp(event.group, _membership(user, event.group_id)):
+        raise DomainError(_("Only members of the group can reply to its events. Join the group first."))
+    if event.is_cancelled:
+        raise DomainError(_("This event has been cancelled."))
+    if event.is_past:
+        raise DomainError(_("This event has already happened."))
+
+    reply = RSVP.objects.filter(event=event, user=user).first()
+    was = reply.status if reply is not None else None
+    if status == RSVP.Status.GOING:
+        if was == RSVP.Status.GOING:
+            return reply
+        has_place = event.capacity is None or event.going_count < event.capacity
+        if was == RSVP.Status.WAITLISTED and not has_place:
+            return reply  # asking again keeps their place in the queue
+        new_status = RSVP.Status.GOING if has_place else RSVP.Status.WAITLISTED
+    else:
+        new_status = status
+
+    if reply is None:
+        reply = RSVP.objects.create(event=event, user=user, status=new_status)
+    elif new_status != was:
+        reply.status = new_status
+        reply.save(update_fields=["status", "updated_at"])
+
+    if new_status == RSVP.Status.GOING and was != RSVP.Status.GOING:
+        _set_going_count(event, event.going_count + 1)
+    elif was == RSVP.Status.GOING and new_status != RSVP.Status.GOING:
+        _set_going_count(event, event.going_count - 1)
+        _promote_from_waitlist(event)
+    return reply
+
+
+@transaction.atomic
+def reset_calendar_token(*, member: User, group: Group) -> Membership:
+    """Give the member a new secret calendar address; the old one stops working at once."""
+    membership = Membership.objects.select_for_update().filter(group=group, user=member).first()
+    if membership is None or not membership.is_active:
+        raise DomainError(_("Only members of the group have a calendar address."))
+    membership.calendar_token = new_token()
+    membership.save(update_fields=["calendar_token", "updated_at"])
+    return membership
+
+
+@transaction.atomic
+def release_places(*, user: User, group: Group) -> int:
+    """Withdraw someone's replies to the group's events still to come, when they leave or are removed or banned.
+
+    A place they held goes to the first person waiting. Returns how many replies were withdrawn.
+    """
+    replies = list(
+        RSVP.objects.filter(event__group=group, user=user, event__ends_at__gt=timezone.now()).values_list(
+            "pk", "event_id", "status"
+        )
+    )
+    for reply_pk, event_id, status in replies:
+        event = Event.objects.select_for_update(of=("self",)).get(pk=event_id)
+        RSVP.objects.filter(pk=reply_pk).delete()
+        if status == RSVP.Status.GOING:
+            _set_going_count(event, event.going_count - 1)
+            _promote_from_waitlist(event)
+    return len(replies)
