@@ -45,6 +45,12 @@ def tag_names(items: list[str] | str) -> list[str]:
         slug = slugify(name, allow_unicode=True)
         if not slug:
             raise DomainError(_("“%(name)s” needs at least one letter or number.") % {"name": name})
+        # Some characters grow when normalised, so a short name can still make a long address.
+        if len(slug) > Tag._meta.get_field("slug").max_length:
+            raise DomainError(
+                _("Keep each one to %(max)d characters or fewer: “%(name)s…” is too long.")
+                % {"max": TAG_MAX_LENGTH, "name": name[:20]}
+            )
         names.setdefault(slug, name)
     if len(names) > TAGS_PER_KIND:
         raise DomainError(_("Choose up to %(max)d, separated by commas.") % {"max": TAGS_PER_KIND})

@@ -87,7 +87,9 @@ def build_calendar(events: Iterable[Event], *, name: str) -> bytes:
     if years:
         # The time zone's rules for just the years these events cover: a short file that still describes every
         # clock change between them.
-        calendar.add_missing_timezones(first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1))
+        calendar.add_missing_timezones(
+            first_date=date(min(years), 1, 1), last_date=date(min(max(years) + 1, 9999), 1, 1)
+        )
     return calendar.to_ical()
 
 

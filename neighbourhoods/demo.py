@@ -58,9 +58,7 @@ def seed(people: dict[str, User]) -> bool:
     flyers = services.create_join_code(organiser=omar, group=clifton, label="Spring flyers, Moira Terrace", max_uses=60)
     for person in [rhiannon, n["aled"], n["bethan"], n["chidi"], n["dafydd"], n["eleri"], n["farah"], n["gareth"]]:
         services.join_with_code(user=person, code=flyers.code)
-    services.promote_to_organiser(
-        organiser=omar, membership=Membership.objects.get(group=clifton, user=n["bethan"])
-    )
+    services.promote_to_organiser(organiser=omar, membership=Membership.objects.get(group=clifton, user=n["bethan"]))
     services.create_join_code(organiser=omar, group=clifton, label="Christmas card drop", max_uses=40)
 
     hello = services.create_post(
@@ -228,7 +226,5 @@ def seed(people: dict[str, User]) -> bool:
     for sender, recipient in [(rhiannon, n["aled"]), (omar, n["eleri"]), (n["gareth"], n["farah"])]:
         wave = services.send_wave(sender=sender, recipient=recipient, group=clifton, message="Good to meet you!")
         services.answer_wave(recipient=recipient, wave=wave, accept=True)
-    services.send_wave(
-        sender=n["eleri"], recipient=rhiannon, group=clifton, message="Fancy a cuppa? I'm at number 9."
-    )
+    services.send_wave(sender=n["eleri"], recipient=rhiannon, group=clifton, message="Fancy a cuppa? I'm at number 9.")
     return True

@@ -1,4 +1,4 @@
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import RSVP, Event
 from ..selectors.events import ACCESS_FIELDS
+from ..services.events import MAX_DAYS_AHEAD, MAX_LENGTH
 
 
 def _local_zone() -> ZoneInfo:
@@ -129,6 +130,10 @@ class EventForm(forms.Form):
         unchanged = self.event is not None and starts_at == self.event.starts_at
         if starts_at <= timezone.now() and not unchanged:
             self.add_error("date", _("The event must start in the future. Check the date and start time."))
+        elif starts_at > timezone.now() + timedelta(days=MAX_DAYS_AHEAD):
+            self.add_error("date", _("Events can be planned up to two years ahead. Check the year."))
+        if end_day >= day and ends_at - starts_at > MAX_LENGTH:
+            self.add_error("end_date", _("An event can last up to two weeks. Check the end date."))
         data["starts_at"], data["ends_at"] = starts_at, ends_at
         return data
 

@@ -92,15 +92,11 @@ class GroupHome:
     suggestions: list[Suggestion] = field(default_factory=list)
 
 
-def visible_posts(group: Group):
-    """The board's posts as members see them: not hidden, newest first, with author and counts loaded."""
+def latest_posts(group: Group):
+    """The board's newest visible posts, with author, for the group's home page."""
     return (
         Post.objects.filter(group=group, hidden_at__isnull=True)
         .select_related("author__profile", "group")
-        .annotate(
-            comment_count=Count("comments", filter=Q(comments__hidden_at__isnull=True), distinct=True),
-            thanks_count=Count("thanks", distinct=True),
-        )
         .order_by("-created_at", "-pk")
     )
 
@@ -121,7 +117,7 @@ def group_home(*, context: GroupContext, viewer) -> GroupHome:
     if context.is_organiser:
         pending = Membership.objects.filter(group=context.group, status=Membership.Status.PENDING).count()
     return GroupHome(
-        latest_posts=list(visible_posts(context.group)[:5]),
+        latest_posts=list(latest_posts(context.group)[:5]),
         upcoming_events=list(upcoming_events(context.group).filter(cancelled_at__isnull=True)[:3]),
         pending_count=pending,
         # Members only, one query: neighbours who share an interest with the viewer, without their names.

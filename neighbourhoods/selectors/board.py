@@ -35,8 +35,8 @@ def _thanked_by(viewer):
 
 
 def _board_posts(context: GroupContext, viewer) -> QuerySet[Post]:
-    # The same posts as `visible_posts` (plus hidden ones for organisers), but counted by subqueries: its Count()s
-    # over two joins would be carried along and multiply rows, so it is not reused as a base here.
+    # Visible posts (plus hidden ones for organisers), with comment and thanks counts from subqueries: Count()s
+    # over two joins would multiply rows and slow a busy board.
     posts = Post.objects.filter(group=context.group)
     if not context.is_organiser:
         posts = posts.filter(hidden_at__isnull=True)

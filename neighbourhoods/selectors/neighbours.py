@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.http import Http404
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import Profile, Tag, User
 
@@ -95,10 +96,21 @@ def get_wave_target(*, group: Group, membership_id: int) -> Membership:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """Someone the viewer might like to meet, without their name: just where to wave and what they share."""
+    """Someone the viewer might like to meet, without their name: just where to wave and what they share.
+
+    Pages refer to a suggestion by `token`, never by the membership id: the directory's wave page takes ids and
+    shows names, so an id in a suggestion's address would give the name away.
+    """
 
     membership_id: int
     interest: str
+    token: str
+
+
+def suggestion_token(*, group: Group, viewer: User, membership_id: int) -> str:
+    """An opaque name for a suggestion, good only for this viewer in this group. It is a keyed hash, so it can be
+    neither read back into a membership id nor made up for someone who was not suggested."""
+    return salted_hmac(f"neighbourhoods.suggestion:{group.pk}:{viewer.pk}", str(membership_id)).hexdigest()[:24]
 
 
 def _suggestion_candidates(*, group: Group, viewer: User):
@@ -139,16 +151,24 @@ def suggestions(*, group: Group, viewer: User, limit: int = 3) -> list[Suggestio
         .order_by("-shared_count", "-joined_at", "pk")
         .values_list("pk", "interest")[:limit]
     )
-    return [Suggestion(membership_id=pk, interest=interest) for pk, interest in rows]
+    return [
+        Suggestion(
+            membership_id=pk,
+            interest=interest,
+            token=suggestion_token(group=group, viewer=viewer, membership_id=pk),
+        )
+        for pk, interest in rows
+    ]
 
 
-def get_suggestion(*, group: Group, viewer: User, membership_id: int) -> Suggestion:
-    """One suggestion, to wave to without a name: 404 unless the person could be suggested to this viewer."""
-    row = _suggestion_candidates(group=group, viewer=viewer).filter(pk=membership_id).values_list("pk", "interest")
-    found = row.first()
-    if found is None:
-        raise Http404
-    return Suggestion(membership_id=found[0], interest=found[1])
+def get_suggestion(*, group: Group, viewer: User, token: str) -> Suggestion:
+    """One suggestion, to wave to without a name: 404 unless the token is this viewer's and the person could still
+    be suggested to them."""
+    # One query over the group's possible suggestions; the token is matched here, in Python.
+    for membership_id, interest in _suggestion_candidates(group=group, viewer=viewer).values_list("pk", "interest"):
+        if constant_time_compare(suggestion_token(group=group, viewer=viewer, membership_id=membership_id), token):
+            return Suggestion(membership_id=membership_id, interest=interest, token=token)
+    raise Http404
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ updated under that same lock, so replies arriving at the same moment queue up on
 never overbooked, and the database's `event_never_overbooked` constraint backs that up.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,9 +30,18 @@ def _lock(event: Event) -> Event:
     return Event.objects.select_for_update(of=("self",)).select_related("group").get(pk=event.pk)
 
 
+# How far ahead an event may be planned, and how long it may last: beyond these it is a typo, not a street party.
+MAX_DAYS_AHEAD = 2 * 365
+MAX_LENGTH = timedelta(days=14)
+
+
 def _check_times(starts_at: datetime, ends_at: datetime, *, original_start: datetime | None = None) -> None:
     if ends_at <= starts_at:
         raise DomainError(_("The event must end after it starts."))
+    if starts_at > timezone.now() + timedelta(days=MAX_DAYS_AHEAD):
+        raise DomainError(_("Events can be planned up to two years ahead. Check the year."))
+    if ends_at - starts_at > MAX_LENGTH:
+        raise DomainError(_("An event can last up to two weeks. Check the end date."))
     # An event already under way may still be edited (a new room, a correction) as long as its start stays put.
     if starts_at <= timezone.now() and starts_at != original_start:
         raise DomainError(_("The start time is in the past. Choose a time that is still to come."))
@@ -261,15 +270,19 @@ def release_places(*, user: User, group: Group) -> int:
 
     A place they held goes to the first person waiting. Returns how many replies were withdrawn.
     """
-    replies = list(
-        RSVP.objects.filter(event__group=group, user=user, event__ends_at__gt=timezone.now()).values_list(
-            "pk", "event_id", "status"
-        )
-    )
-    for reply_pk, event_id, status in replies:
-        event = Event.objects.select_for_update(of=("self",)).get(pk=event_id)
-        RSVP.objects.filter(pk=reply_pk).delete()
-        if status == RSVP.Status.GOING:
+    event_ids = RSVP.objects.filter(event__group=group, user=user, event__ends_at__gt=timezone.now()).values("event_id")
+    # Lock the events first, always in the same order, then read each reply under its event's lock: a reply read
+    # before the lock could change meanwhile (promoted from the waiting list, say) and leave a phantom place.
+    events = list(Event.objects.select_for_update(of=("self",)).filter(pk__in=event_ids).order_by("pk"))
+    withdrawn = 0
+    for event in events:
+        reply = RSVP.objects.filter(event=event, user=user).first()
+        if reply is None:
+            continue
+        was_going = reply.status == RSVP.Status.GOING
+        reply.delete()
+        withdrawn += 1
+        if was_going:
             _set_going_count(event, event.going_count - 1)
             _promote_from_waitlist(event)
-    return len(replies)
+    return withdrawn

@@ -9,10 +9,13 @@ from core.exceptions import DomainError
 
 from ..models import Group, Membership, Neighbourhood, Postcode
 
+# Addresses under /groups/ that pages already use.
+RESERVED_SLUGS = {"new"}
+
 
 def _unique_slug(name: str, neighbourhood: Neighbourhood) -> str:
     base = slugify(name)[:100] or "group"
-    taken = set(Group.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    taken = set(Group.objects.filter(slug__startswith=base).values_list("slug", flat=True)) | RESERVED_SLUGS
     for candidate in [base, f"{base}-{slugify(neighbourhood.name)[:30]}", *(f"{base}-{n}" for n in range(2, 1000))]:
         if candidate not in taken:
             return candidate

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.exceptions import DomainError
 
-from ..models import Group, JoinCode, Membership, Vouch
+from ..models import Group, JoinCode, Membership, Vouch, new_token
 from .events import release_places
 
 VOUCHES_NEEDED = 2
@@ -20,6 +20,12 @@ def _require_organiser(organiser: User, group: Group) -> None:
 
 def _lock(membership: Membership) -> Membership:
     return Membership.objects.select_for_update().get(pk=membership.pk)
+
+
+def _lock_group(group: Group) -> None:
+    # Every change to who organises a group takes the group's row lock first, so two organisers stepping down at
+    # once queue up one behind the other instead of deadlocking on each other's membership rows.
+    Group.objects.select_for_update().filter(pk=group.pk).first()
 
 
 def _other_organisers_exist(group: Group, *, besides: Membership) -> bool:
@@ -70,14 +76,17 @@ def join_group(*, user: User, group: Group) -> Membership:
 
 
 @transaction.atomic
-def join_with_code(*, user: User, code: str) -> Membership:
+def join_with_code(*, user: User, code: str, group: Group | None = None) -> Membership:
     """Join (or verify an existing membership) with a code from a flyer: the person is verified as living here.
 
-    The code row is locked, so a code with a limited number of uses is never used more often than that.
+    The code row is locked, so a code with a limited number of uses is never used more often than that. Given a
+    `group`, a code for any other group is refused before anything is written.
     """
     join_code = JoinCode.objects.select_for_update().select_related("group").filter(code=code.strip().upper()).first()
     if join_code is None:
         raise DomainError(_("That code is not right. Check it against your flyer and try again."))
+    if group is not None and join_code.group_id != group.pk:
+        raise DomainError(_("That code is for a different group. Check it against your flyer."))
     if not join_code.is_usable:
         raise DomainError(_("That code has expired or has been used up. Ask an organiser for a new one."))
     group = join_code.group
@@ -129,6 +138,7 @@ def decline_membership(*, organiser: User, membership: Membership) -> None:
 
 def _end_membership(*, organiser: User, membership: Membership, status: str) -> Membership:
     _require_organiser(organiser, membership.group)
+    _lock_group(membership.group)
     membership = _lock(membership)
     if membership.user_id == organiser.pk:
         raise DomainError(_("You cannot do that to yourself. To step back, leave the group instead."))
@@ -136,6 +146,7 @@ def _end_membership(*, organiser: User, membership: Membership, status: str) -> 
         raise DomainError(_("A group must keep at least one organiser."))
     membership.status = status
     membership.role = Membership.Role.MEMBER
+    membership.calendar_token = new_token()  # the old secret feed address must not work again if they come back
     membership.save()
     release_places(user=membership.user, group=membership.group)
     return membership
@@ -175,6 +186,7 @@ def promote_to_organiser(*, organiser: User, membership: Membership) -> Membersh
 def demote_organiser(*, organiser: User, membership: Membership) -> Membership:
     """Make a co-organiser an ordinary member again, as long as another organiser remains."""
     _require_organiser(organiser, membership.group)
+    _lock_group(membership.group)
     membership = _lock(membership)
     if not membership.is_organiser:
         raise DomainError(_("They are not an organiser."))
@@ -189,6 +201,7 @@ def demote_organiser(*, organiser: User, membership: Membership) -> Membership:
 def leave_group(*, member: User, group: Group) -> Membership:
     """Leave a group (or withdraw a request to join), giving up any places at its events. The last organiser must
     hand over first."""
+    _lock_group(group)
     membership = _existing(member, group)
     if membership is None or membership.status not in (Membership.Status.ACTIVE, Membership.Status.PENDING):
         raise DomainError(_("You are not a member of this group."))
@@ -196,6 +209,7 @@ def leave_group(*, member: User, group: Group) -> Membership:
         raise DomainError(_("You are the group's only organiser. Make another member an organiser before you leave."))
     membership.status = Membership.Status.LEFT
     membership.role = Membership.Role.MEMBER
+    membership.calendar_token = new_token()  # the old secret feed address must not work again if they come back
     membership.save()
     release_places(user=member, group=group)
     return membership

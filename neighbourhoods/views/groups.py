@@ -66,7 +66,9 @@ def group_edit(request, slug):
         else:
             messages.success(request, _("The group's details have been saved."))
             return redirect(group)
-    return render(request, "neighbourhoods/group_form.html", {"form": form, "group": group, "creating": False})
+    return render(
+        request, "neighbourhoods/group_form.html", {"ctx": context, "form": form, "group": group, "creating": False}
+    )
 
 
 @login_not_required
@@ -91,11 +93,9 @@ def group_join(request, slug):
             messages.error(request, form.errors["code"][0])
             return redirect(group)
         membership = attempt(
-            request, lambda: services.join_with_code(user=request.user, code=form.cleaned_data["code"])
+            request,
+            lambda: services.join_with_code(user=request.user, code=form.cleaned_data["code"], group=group),
         )
-        if membership is not None and membership.group_id != group.pk:
-            messages.error(request, _("That code is for a different group."))
-            return redirect(membership.group)
     else:
         membership = attempt(request, lambda: services.join_group(user=request.user, group=group))
     if membership is not None:

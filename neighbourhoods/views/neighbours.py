@@ -90,13 +90,11 @@ def wave_create(request, slug, membership_id):
     )
 
 
-def suggestion_wave(request, slug, membership_id):
+def suggestion_wave(request, slug, token):
     """Wave to a suggested neighbour who shares an interest. Their name is not shown here: it is revealed only if
     they wave back."""
     context = _directory_context(request, slug)
-    suggestion = neighbour_selectors.get_suggestion(
-        group=context.group, viewer=request.user, membership_id=membership_id
-    )
+    suggestion = neighbour_selectors.get_suggestion(group=context.group, viewer=request.user, token=token)
     form = WaveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         target = get_object_or_404(context.group.memberships.select_related("user"), pk=suggestion.membership_id)
@@ -161,7 +159,7 @@ def connection_remove(request, connection_id):
 urlpatterns = [
     path("groups/<slug:slug>/neighbours/", directory, name="directory"),
     path("groups/<slug:slug>/neighbours/<int:membership_id>/wave/", wave_create, name="wave-create"),
-    path("groups/<slug:slug>/suggestions/<int:membership_id>/wave/", suggestion_wave, name="suggestion-wave"),
+    path("groups/<slug:slug>/suggestions/<str:token>/wave/", suggestion_wave, name="suggestion-wave"),
     path("neighbours/", my_neighbours, name="neighbours"),
     path("neighbours/waves/<int:wave_id>/answer/", wave_answer, name="wave-answer"),
     path("neighbours/connections/<int:connection_id>/remove/", connection_remove, name="connection-remove"),

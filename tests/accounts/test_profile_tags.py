@@ -146,3 +146,13 @@ def test_update_profile_is_all_or_nothing(user):
     user.profile.refresh_from_db()
     assert user.profile.display_name != "Changed"
     assert not Tag.objects.exists()
+
+
+def test_a_short_name_that_grows_when_normalised_is_refused_not_a_crash(signed_in_client, user):
+    response = signed_in_client.post(
+        reverse("accounts:profile"),
+        {"display_name": "Sam", "bio": "", "language": "en-gb", "interests": "\ufdfa" * 4, "skills": ""},
+    )
+    assert response.status_code == 200
+    assert "too long" in response.content.decode()
+    assert not user.profile.interests.exists()

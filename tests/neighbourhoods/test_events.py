@@ -542,3 +542,22 @@ def test_the_waiting_list_position_follows_the_queue():
     first = RSVPFactory(event=event, user=member_of(event.group), status="waitlisted")
     second = RSVPFactory(event=event, user=member_of(event.group), status="waitlisted")
     assert (selectors.waitlist_position(first), selectors.waitlist_position(second)) == (1, 2)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("start_days", "length", "message"),
+    [(800, timedelta(hours=2), "two years ahead"), (5, timedelta(days=15), "up to two weeks")],
+)
+def test_events_too_far_ahead_or_too_long_are_refused(start_days, length, message):
+    organiser = MembershipFactory(role="organiser")
+    starts_at = timezone.now() + timedelta(days=start_days)
+    with pytest.raises(DomainError, match=message):
+        services.create_event(
+            creator=organiser.user,
+            group=organiser.group,
+            title="Far away",
+            starts_at=starts_at,
+            ends_at=starts_at + length,
+            place="Somewhere",
+        )

@@ -326,3 +326,14 @@ def test_someone_leaving_gives_their_event_place_to_the_first_person_waiting(how
     assert RSVP.objects.get(user=waiting.user).status == "going"
     event.refresh_from_db()
     assert event.going_count == 1
+
+
+def test_a_code_for_another_group_is_refused_and_left_unused():
+    code = JoinCodeFactory(max_uses=1)
+    here = GroupFactory(join_policy="code")
+    user = UserFactory()
+    with pytest.raises(DomainError, match="different group"):
+        services.join_with_code(user=user, code=code.code, group=here)
+    assert not Membership.objects.filter(user=user).exists()
+    code.refresh_from_db()
+    assert code.uses == 0

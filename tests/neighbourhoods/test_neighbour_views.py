@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Tag
 from neighbourhoods.models import Connection, Group, Wave
-from neighbourhoods.selectors.neighbours import suggestions
+from neighbourhoods.selectors.neighbours import suggestion_token, suggestions
 from neighbourhoods.services.neighbours import answer_wave, send_wave
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 
@@ -520,7 +520,10 @@ def test_the_suggestions_panel_never_shows_names(gardeners, rf):
     )
     assert "A neighbour who is also into Gardening" in html
     assert "A neighbour who is also into Cooking" in html
-    assert reverse("neighbourhoods:suggestion-wave", args=[group.slug, people["both"].pk]) in html
+    token = suggestion_token(group=group, viewer=viewer, membership_id=people["both"].pk)
+    assert reverse("neighbourhoods:suggestion-wave", args=[group.slug, token]) in html
+    # The address carries an opaque token, never the membership id the directory's named wave page uses.
+    assert f"/suggestions/{people['both'].pk}/" not in html
     for membership in people.values():
         assert membership.user.profile.display_name not in html
         assert membership.user.email not in html
@@ -534,7 +537,10 @@ def test_waving_to_a_suggestion_reveals_only_the_senders_name(gardeners):
     group, viewer, people = gardeners
     target = people["gardening"]
     client = client_for(viewer)
-    url = reverse("neighbourhoods:suggestion-wave", args=[group.slug, target.pk])
+    url = reverse(
+        "neighbourhoods:suggestion-wave",
+        args=[group.slug, suggestion_token(group=group, viewer=viewer, membership_id=target.pk)],
+    )
     page = client.get(url)
     assert page.status_code == 200
     html = page.content.decode()
@@ -564,7 +570,8 @@ def test_waving_to_a_suggestion_reveals_only_the_senders_name(gardeners):
 @pytest.mark.parametrize("who", ["chess", "unlisted", "pending", "elsewhere"])
 def test_only_real_suggestions_can_be_waved_to_anonymously(gardeners, who):
     group, viewer, people = gardeners
-    url = reverse("neighbourhoods:suggestion-wave", args=[group.slug, people[who].pk])
+    token = suggestion_token(group=group, viewer=viewer, membership_id=people[who].pk)
+    url = reverse("neighbourhoods:suggestion-wave", args=[group.slug, token])
     client = client_for(viewer)
     assert client.get(url).status_code == 404
     assert client.post(url, {"message": "hi"}).status_code == 404
@@ -575,5 +582,18 @@ def test_only_real_suggestions_can_be_waved_to_anonymously(gardeners, who):
 def test_suggestion_waves_are_for_members(gardeners, role, status):
     group, _, people = gardeners
     user = {"visitor": None, "resident": UserFactory(), "banned": MembershipFactory(group=group, status="banned").user}
-    url = reverse("neighbourhoods:suggestion-wave", args=[group.slug, people["gardening"].pk])
+    token = suggestion_token(group=group, viewer=user[role] or UserFactory(), membership_id=people["gardening"].pk)
+    url = reverse("neighbourhoods:suggestion-wave", args=[group.slug, token])
     assert client_for(user[role]).get(url).status_code == status
+
+
+def test_a_suggestion_token_works_only_for_the_viewer_it_was_made_for(gardeners):
+    group, viewer, people = gardeners
+    target = people["gardening"]
+    someone_else = MembershipFactory(group=group).user
+    token = suggestion_token(group=group, viewer=viewer, membership_id=target.pk)
+    url = reverse("neighbourhoods:suggestion-wave", args=[group.slug, token])
+    assert client_for(someone_else).get(url).status_code == 404
+    assert client_for(viewer).get(url).status_code == 200
+    forged = reverse("neighbourhoods:suggestion-wave", args=[group.slug, str(target.pk)])
+    assert client_for(viewer).get(forged).status_code == 404
