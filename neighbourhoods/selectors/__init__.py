@@ -139,5 +139,11 @@ def list_memberships(*, group: Group, status: str):
         Membership.objects.filter(group=group, status=status)
         .select_related("user__profile")
         .annotate(vouch_count=Count("vouches"))
-        .order_by("-role", "user__profile__display_name", "pk")
+        .order_by(
+            *(
+                ("created_at", "pk")
+                if status == Membership.Status.PENDING
+                else ("-role", "user__profile__display_name", "pk")
+            )
+        )
     )

@@ -196,6 +196,9 @@ def list_connections(*, user: User) -> QuerySet:
     )
 
 
+WAVES_SHOWN = 50  # the newest open waves each way; answering them brings older ones up
+
+
 def my_neighbours(*, user: User) -> MyNeighbours:
     """Everything on a person's "My neighbours" page: connections (a QuerySet to paginate), the open waves they
     have received, with who sent them (a wave reveals its sender), and the open waves they have sent (two queries
@@ -203,9 +206,12 @@ def my_neighbours(*, user: User) -> MyNeighbours:
     received = list(
         Wave.objects.filter(recipient=user, status=Wave.Status.OPEN)
         .select_related("sender__profile", "group")
-        .order_by("-created_at", "-pk")
+        .order_by("-created_at", "-pk")[:WAVES_SHOWN]
     )
+    # Sending is limited to a few a day, so this list stays short; the cap only bounds the page.
     sent = list(
-        Wave.objects.filter(sender=user, status=Wave.Status.OPEN).select_related("group").order_by("-created_at", "-pk")
+        Wave.objects.filter(sender=user, status=Wave.Status.OPEN)
+        .select_related("group")
+        .order_by("-created_at", "-pk")[:WAVES_SHOWN]
     )
     return MyNeighbours(connections=list_connections(user=user), waves_received=received, waves_sent=sent)

@@ -20,24 +20,30 @@ ACTIONS = {
 }
 
 
+SHORT_LIST = 50
+
+
 def member_list(request, slug):
     context = selectors.get_group_context(viewer=request.user, slug=slug)
     if not permissions.can_manage_group(context.membership):
         raise PermissionDenied
-    pending = selectors.list_memberships(group=context.group, status="pending")
+    # Requests (oldest first) and bans are shown a screenful at a time: answering requests brings up the next ones.
+    pending = list(selectors.list_memberships(group=context.group, status="pending")[: SHORT_LIST + 1])
     members = Paginator(selectors.list_memberships(group=context.group, status="active"), 50).get_page(
         request.GET.get("page")
     )
-    banned = selectors.list_memberships(group=context.group, status="banned")
+    banned = list(selectors.list_memberships(group=context.group, status="banned")[: SHORT_LIST + 1])
     return render(
         request,
         "neighbourhoods/member_list.html",
         {
             "ctx": context,
             "group": context.group,
-            "pending": pending,
+            "pending": pending[:SHORT_LIST],
+            "more_pending": len(pending) > SHORT_LIST,
             "members": members,
-            "banned": banned,
+            "banned": banned[:SHORT_LIST],
+            "more_banned": len(banned) > SHORT_LIST,
             "pending_actions": [("approve", _("Approve")), ("decline", _("Decline")), ("ban", _("Ban"))],
             "member_actions": [("promote", _("Make organiser")), ("remove", _("Remove")), ("ban", _("Ban"))],
             "organiser_actions": [("demote", _("Make ordinary member")), ("remove", _("Remove")), ("ban", _("Ban"))],

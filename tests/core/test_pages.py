@@ -105,3 +105,16 @@ def test_sign_in_pages_run_a_fixed_number_of_queries(client, name, django_assert
     with django_assert_max_num_queries(1):
         response = client.get(reverse(name))
     assert response.status_code == 200
+
+
+def test_pagination_links_lead_to_the_next_page_and_keep_filters(signed_in_client, user):
+    from tests.factories import MembershipFactory, PostFactory
+
+    membership = MembershipFactory(user=user)
+    PostFactory.create_batch(25, group=membership.group, kind="offer")
+    board = reverse("neighbourhoods:board", args=[membership.group.slug])
+    first = signed_in_client.get(board, {"kind": "offer"}).content.decode()
+    assert 'href="?kind=offer&amp;page=2"' in first
+    second = signed_in_client.get(board, {"kind": "offer", "page": "2"})
+    assert second.status_code == 200
+    assert "Page 2 of 2" in second.content.decode()
