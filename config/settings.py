@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "neighbourhoods",
+    "initiatives",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +142,11 @@ CELERY_BEAT_SCHEDULE = {
     "core.clear_expired_sessions": {
         "task": "core.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=45),
+    },
+    # Closes decisions whose voting time has passed and records their outcome; safe to overlap with itself.
+    "initiatives.close_due_decisions": {
+        "task": "initiatives.tasks.close_due_decisions",
+        "schedule": crontab(minute="*/5"),
     },
 }
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("neighbourhoods.urls")),
+    path("", include("initiatives.urls")),
     path("admin/", admin.site.urls),
 ]

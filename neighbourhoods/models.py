@@ -444,3 +444,26 @@ class RSVP(TimeStampedModel):
         verbose_name = "RSVP"
         constraints = [models.UniqueConstraint(fields=["event", "user"], name="rsvp_once_per_person")]
         indexes = [models.Index(fields=["event", "status", "created_at"])]
+
+
+class CouncilMembership(TimeStampedModel):
+    """A council officer's link to their council: what lets them see its dashboards and publish its offers.
+
+    Managed by staff in the admin; council admins may also invite officers.
+    """
+
+    class Role(models.TextChoices):
+        OFFICER = "officer", _("Officer")
+        ADMIN = "admin", _("Council admin")
+
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="council_memberships")
+    role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.OFFICER)
+
+    class Meta:
+        verbose_name = _("council membership")
+        verbose_name_plural = _("council memberships")
+        constraints = [models.UniqueConstraint(fields=["council", "user"], name="council_membership_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.council}"

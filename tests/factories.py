@@ -165,3 +165,85 @@ class RSVPFactory(factory.django.DjangoModelFactory):
     event = factory.SubFactory(EventFactory)
     user = factory.SubFactory(UserFactory)
     status = "going"
+
+
+# --- Initiatives --------------------------------------------------------------------------------------------
+
+
+class CouncilMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "neighbourhoods.CouncilMembership"
+
+    council = factory.SubFactory(CouncilFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "officer"
+
+
+class InitiativeFactory(factory.django.DjangoModelFactory):
+    """An idea in a public street group, with no lead yet: add one with `InitiativeRoleFactory(role="lead")`."""
+
+    class Meta:
+        model = "initiatives.Initiative"
+
+    group = factory.SubFactory(GroupFactory)
+    neighbourhood = factory.LazyAttribute(lambda initiative: initiative.group.neighbourhood)
+    title = factory.Sequence(lambda n: f"Community garden {n}")
+    slug = factory.Sequence(lambda n: f"community-garden-{n}")
+    summary = "Turning the empty plot into a garden for everyone."
+    description = "We need **compost**, tools and people."
+    description_html = factory.LazyAttribute(lambda initiative: render_markdown(initiative.description))
+    category = "green_spaces"
+    place = "The empty plot behind the library"
+    status = "idea"
+
+
+class InitiativeRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "initiatives.InitiativeRole"
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "lead"
+    status = "active"
+
+
+class VolunteerRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "initiatives.VolunteerRole"
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    title = factory.Sequence(lambda n: f"Digger {n}")
+    description = "Help dig the beds."
+    slots = 5
+
+
+class AskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "initiatives.Ask"
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    kind = "materials"
+    title = "Bags of compost"
+    target = 20
+    unit = "bags"
+
+
+class DecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "initiatives.Decision"
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    kind = "proposal"
+    question = "Shall we plant fruit trees?"
+    closes_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class CouncilOfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "initiatives.CouncilOffer"
+
+    council = factory.SubFactory(CouncilFactory)
+    kind = "grant"
+    title = "Small grant up to £500"
+    description = "For community projects that bring neighbours together."
+    amount = 500

@@ -90,6 +90,7 @@ class GroupHome:
     upcoming_events: list
     pending_count: int
     suggestions: list[Suggestion] = field(default_factory=list)
+    initiatives: list = field(default_factory=list)
 
 
 def latest_posts(group: Group):
@@ -110,6 +111,8 @@ def upcoming_events(group: Group):
 
 
 def group_home(*, context: GroupContext, viewer) -> GroupHome:
+    from initiatives.selectors.initiatives import group_initiatives  # initiatives builds on this app, not back
+
     """What the group's home page shows this viewer: nothing of the content if they may not see it (≤3 queries)."""
     if not context.can_see_content:
         return GroupHome(latest_posts=[], upcoming_events=[], pending_count=0)
@@ -122,6 +125,7 @@ def group_home(*, context: GroupContext, viewer) -> GroupHome:
         pending_count=pending,
         # Members only, one query: neighbours who share an interest with the viewer, without their names.
         suggestions=neighbour_suggestions(group=context.group, viewer=viewer) if context.is_member else [],
+        initiatives=list(group_initiatives(group=context.group)[:3]),
     )
 
 

@@ -235,7 +235,7 @@ def test_group_home_runs_a_fixed_number_of_queries(world, size, django_assert_ma
     PostFactory.create_batch(size, group=group)
     MembershipFactory.create_batch(size, group=group, status="pending")
     client = client_for(people["organiser"])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get(group.get_absolute_url())
     assert response.status_code == 200
 

@@ -1,0 +1,82 @@
+"""Reads for initiatives. Feature-specific reads live beside this module: `selectors.<feature>`."""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from neighbourhoods.models import CouncilMembership, Membership
+
+from .. import permissions
+from ..models import Backing, Initiative, InitiativeRole
+
+
+@dataclass(frozen=True)
+class InitiativeContext:
+    """An initiative as one viewer sees it, with what they are to it."""
+
+    initiative: Initiative
+    role: InitiativeRole | None  # the viewer's lead / co-organiser role, if any (active or invited)
+    is_member: bool  # of the group, or of any group in the neighbourhood for a neighbourhood-wide initiative
+    is_officer: bool  # of the initiative's council
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role is not None and self.role.status == "active" and self.role.role == "lead"
+
+    @property
+    def is_co_organiser(self) -> bool:
+        return self.role is not None and self.role.status == "active" and self.role.role == "co_organiser"
+
+    @property
+    def is_invited(self) -> bool:
+        return self.role is not None and self.role.status == "invited"
+
+    @property
+    def can_organise(self) -> bool:
+        return permissions.can_organise(self)
+
+    @property
+    def can_participate(self) -> bool:
+        return permissions.can_participate(self)
+
+
+def initiatives_with_badge():
+    """Initiatives with `backed` (an approved council backing) and their group and area loaded."""
+    approved = Backing.objects.filter(initiative=OuterRef("pk"), status=Backing.Status.APPROVED)
+    return Initiative.objects.select_related("group", "neighbourhood__council").annotate(backed=Exists(approved))
+
+
+def is_neighbourhood_member(*, user, initiative: Initiative) -> bool:
+    if not user.is_authenticated:
+        return False
+    members = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE)
+    if initiative.group_id is not None:
+        return members.filter(group_id=initiative.group_id).exists()
+    return members.filter(group__neighbourhood_id=initiative.neighbourhood_id).exists()
+
+
+def get_initiative_context(*, viewer, slug: str) -> InitiativeContext:
+    """The initiative at `slug` as `viewer` sees it (at most four queries); a 404 if they may not see it."""
+    initiative = get_object_or_404(initiatives_with_badge(), slug=slug)
+    role = None
+    is_officer = False
+    if viewer.is_authenticated:
+        role = (
+            InitiativeRole.objects.filter(initiative=initiative, user=viewer)
+            .exclude(status__in=[InitiativeRole.Status.DECLINED, InitiativeRole.Status.LEFT])
+            .first()
+        )
+        is_officer = CouncilMembership.objects.filter(
+            user=viewer, council_id=initiative.neighbourhood.council_id
+        ).exists()
+    context = InitiativeContext(
+        initiative=initiative,
+        role=role,
+        is_member=is_neighbourhood_member(user=viewer, initiative=initiative),
+        is_officer=is_officer,
+    )
+    if not permissions.can_view(context):
+        raise Http404
+    return context
