@@ -1,4 +1,5 @@
-"""Demo data for the embedded quick start: people for each role, their neighbours, and Cardiff's street groups.
+"""Demo data for the embedded quick start: people for each role, their neighbours, Cardiff's street groups and
+initiatives.
 
 Safe to run again and again: what is already there is left as it is.
 """
@@ -10,6 +11,7 @@ from django.db import transaction
 
 from accounts import services as account_services
 from accounts.models import User
+from initiatives import demo as initiatives_demo
 from neighbourhoods import demo as neighbourhoods_demo
 
 DEMO_PASSWORD = "neighbours-together"  # noqa: S105 - published on purpose, for local demos only
@@ -150,7 +152,7 @@ def _person(person: DemoPerson) -> tuple[User, bool]:
 def seed() -> tuple[list[tuple[DemoPerson, bool]], bool]:
     """Create the demo people (verified, with profiles) and Cardiff's street groups.
 
-    Returns each role's person and whether they were new, and whether the street groups were made this time.
+    Returns each role's person and whether they were new, and whether the groups or initiatives were made this time.
     """
     results = []
     users: dict[str, User] = {}
@@ -160,4 +162,5 @@ def seed() -> tuple[list[tuple[DemoPerson, bool]], bool]:
         if person in PEOPLE:
             results.append((person, created))
     groups_made = neighbourhoods_demo.seed(users)
-    return results, groups_made
+    initiatives_made = initiatives_demo.seed(users)
+    return results, groups_made or initiatives_made

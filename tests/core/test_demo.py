@@ -1,13 +1,14 @@
 import pytest
 
 from core import demo
+from initiatives.models import Backing, Decision, Initiative, Outcome, Pledge, VolunteerSignup
 from neighbourhoods.models import RSVP, Connection, Event, Group, Membership, Post, Wave
 
 pytestmark = pytest.mark.django_db
 
 
 def counts() -> dict[str, int]:
-    models = [Group, Membership, Post, Event, RSVP, Wave, Connection]
+    models = [Group, Membership, Post, Event, RSVP, Wave, Connection, Initiative, Backing, Pledge, VolunteerSignup]
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -27,6 +28,13 @@ def test_the_demo_seed_covers_every_feature_and_runs_twice_without_duplicating()
     assert Event.objects.filter(ends_at__lt=demo.neighbourhoods_demo.timezone.now()).exists()
     assert Wave.objects.filter(status="open").exists()
     assert Connection.objects.exists()
+
+    assert set(Initiative.objects.values_list("status", flat=True)) == set(Initiative.Status.values)
+    assert Backing.objects.filter(status="approved").count() >= 2
+    assert Outcome.objects.exists()
+    assert Pledge.objects.exists()
+    assert VolunteerSignup.objects.exists()
+    assert set(Decision.objects.values_list("status", flat=True)) == {"open", "closed"}
 
     _, made_again = demo.seed()
     assert made_again is False

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo data ready ({made} new people, {len(results) - made} already there).")
         )
         if groups_made:
-            self.stdout.write("Made Cardiff's demo street groups, with posts, events and neighbours.")
+            self.stdout.write("Made Cardiff's demo street groups and initiatives.")
         self.stdout.write(f"Sign in at {settings.SITE_URL}/accounts/login/ with password “{demo.DEMO_PASSWORD}” as:")
         for person, _ in results:
             self.stdout.write(f"  {person.role:<16} {person.email}")
