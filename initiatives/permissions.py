@@ -23,13 +23,13 @@ def can_participate(ctx: InitiativeContext) -> bool:
 
 def can_organise(ctx: InitiativeContext) -> bool:
     """Edit, post updates, manage volunteer roles and asks, run decisions, record outcomes: the lead and the
-    co-organisers who accepted."""
-    return ctx.is_lead or ctx.is_co_organiser
+    co-organisers who accepted, while they are still members where the initiative lives."""
+    return (ctx.is_lead or ctx.is_co_organiser) and ctx.is_member
 
 
 def can_lead(ctx: InitiativeContext) -> bool:
-    """Invite co-organisers and hand over the lead: the lead only."""
-    return ctx.is_lead
+    """Invite co-organisers and hand over the lead: the lead only, while still a member."""
+    return ctx.is_lead and ctx.is_member
 
 
 def can_act_for_council(ctx: InitiativeContext) -> bool:

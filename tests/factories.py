@@ -103,6 +103,21 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "neighbourhoods.Membership"
+        # An initiative's lead is made a member by `InitiativeRoleFactory`; a later MembershipFactory for the same
+        # person and group updates that row rather than colliding with it.
+        django_get_or_create = ("group", "user")
+
+    @classmethod
+    def _get_or_create(cls, model_class, *args, **kwargs):
+        lookup = {field: kwargs.pop(field) for field in cls._meta.django_get_or_create if field in kwargs}
+        manager = cls._get_manager(model_class)
+        existing = manager.filter(**lookup).first() if len(lookup) == 2 else None
+        if existing is None:
+            return manager.create(*args, **lookup, **kwargs)
+        for field, value in kwargs.items():
+            setattr(existing, field, value)
+        existing.save()
+        return existing
 
     group = factory.SubFactory(GroupFactory)
     user = factory.SubFactory(UserFactory)
@@ -198,13 +213,28 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
 
 
 class InitiativeRoleFactory(factory.django.DjangoModelFactory):
+    """A lead (or co-organiser) who is also an active member where the initiative lives, as organisers must be."""
+
     class Meta:
         model = "initiatives.InitiativeRole"
+        skip_postgeneration_save = True
 
     initiative = factory.SubFactory(InitiativeFactory)
     user = factory.SubFactory(UserFactory)
     role = "lead"
     status = "active"
+
+    @factory.post_generation
+    def membership(self, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        from neighbourhoods.models import Membership
+
+        group = self.initiative.group
+        if group is None:
+            group = GroupFactory(neighbourhood=self.initiative.neighbourhood)
+        if not Membership.objects.filter(group=group, user=self.user).exists():
+            MembershipFactory(group=group, user=self.user)
 
 
 class VolunteerRoleFactory(factory.django.DjangoModelFactory):

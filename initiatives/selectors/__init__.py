@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -48,13 +48,36 @@ def initiatives_with_badge():
     return Initiative.objects.select_related("group", "neighbourhood__council").annotate(backed=Exists(approved))
 
 
+def active_memberships_for(initiative: Initiative, user_ref) -> QuerySet[Membership]:
+    """Active memberships that let `user_ref` (a user or an OuterRef) take part in `initiative`: of its group, or for a
+    neighbourhood-wide initiative, of any street group in its neighbourhood."""
+    members = Membership.objects.filter(user=user_ref, status=Membership.Status.ACTIVE)
+    if initiative.group_id is not None:
+        return members.filter(group_id=initiative.group_id)
+    return members.filter(group__neighbourhood_id=initiative.neighbourhood_id)
+
+
+def is_organiser(user, initiative: Initiative) -> bool:
+    """The lead or an accepted co-organiser who is still a member where the initiative lives (one query). Someone
+    who left, was removed or was banned keeps no organiser rights."""
+    if user is None or not user.is_authenticated:
+        return False
+    return (
+        InitiativeRole.objects.filter(
+            initiative=initiative,
+            user=user,
+            status=InitiativeRole.Status.ACTIVE,
+            role__in=[InitiativeRole.Role.LEAD, InitiativeRole.Role.CO_ORGANISER],
+        )
+        .filter(Exists(active_memberships_for(initiative, OuterRef("user"))))
+        .exists()
+    )
+
+
 def is_neighbourhood_member(*, user, initiative: Initiative) -> bool:
     if not user.is_authenticated:
         return False
-    members = Membership.objects.filter(user=user, status=Membership.Status.ACTIVE)
-    if initiative.group_id is not None:
-        return members.filter(group_id=initiative.group_id).exists()
-    return members.filter(group__neighbourhood_id=initiative.neighbourhood_id).exists()
+    return active_memberships_for(initiative, user).exists()
 
 
 def get_initiative_context(*, viewer, slug: str) -> InitiativeContext:

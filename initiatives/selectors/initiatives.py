@@ -195,14 +195,21 @@ def initiative_detail(*, ctx: InitiativeContext, viewer, timeline_page=None) -> 
 # --- The team page -------------------------------------------------------------------------------------------------
 
 
-def invite_candidates(*, initiative: Initiative) -> QuerySet:
+def invite_candidates(*, initiative: Initiative, lead) -> QuerySet:
     """People the lead may invite as co-organisers: those who may take part and are not already leading,
-    co-organising or invited, by display name (one query)."""
+    co-organising or invited, by display name (one query).
+
+    For a neighbourhood-wide initiative that is the members of the area's public groups and of the lead's own groups:
+    a members-only group's member list is never shown to someone outside it.
+    """
     members = Membership.objects.filter(user=OuterRef("pk"), status=Membership.Status.ACTIVE)
     if initiative.group_id is not None:
         members = members.filter(group_id=initiative.group_id)
     else:
-        members = members.filter(group__neighbourhood_id=initiative.neighbourhood_id)
+        leads_groups = Membership.objects.filter(user=lead, status=Membership.Status.ACTIVE).values("group_id")
+        members = members.filter(group__neighbourhood_id=initiative.neighbourhood_id).filter(
+            Q(group__visibility=Group.Visibility.PUBLIC) | Q(group_id__in=leads_groups)
+        )
     involved = InitiativeRole.objects.filter(
         initiative=initiative,
         user=OuterRef("pk"),

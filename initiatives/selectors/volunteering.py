@@ -11,6 +11,7 @@ from accounts.models import User
 
 from ..models import Initiative, InitiativeRole, VolunteerRole, VolunteerSignup
 from . import InitiativeContext
+from . import is_organiser as shared_is_organiser
 
 # The stages in which people may sign up (and pledge), and the ones after which the record stands. A paused
 # initiative is in neither: no new promises, but people may still drop out. See services.volunteering.
@@ -34,13 +35,9 @@ def list_organisers(initiative: Initiative) -> list[User]:
 
 
 def is_organiser(user, initiative: Initiative) -> bool:
-    """The lead or an accepted co-organiser: what the services check before an organiser's action (one query)."""
-    return (
-        user.is_authenticated
-        and InitiativeRole.objects.filter(
-            initiative=initiative, user=user, status=InitiativeRole.Status.ACTIVE
-        ).exists()
-    )
+    """The lead or an accepted co-organiser who is still a member: what the services check before an organiser's
+    action (one query)."""
+    return shared_is_organiser(user, initiative)
 
 
 def get_role(*, initiative: Initiative, role_id: int) -> VolunteerRole:

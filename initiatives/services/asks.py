@@ -214,8 +214,9 @@ def pledge(*, user: User, ask: Ask, amount, note: str = "") -> Pledge:
         initiative=initiative,
         kind=TimelineEntry.Kind.PLEDGE,
         actor=user,
-        message=gettext_noop("%(name)s pledged %(amount)s towards %(ask)s"),
-        params={"name": name, "amount": shown, "ask": ask.title},
+        # The timeline is public wherever the initiative is; who pledged is for the organisers' page only.
+        message=gettext_noop("A neighbour pledged %(amount)s towards %(ask)s"),
+        params={"amount": shown, "ask": ask.title},
         url=url,
     )
     notifications.record(

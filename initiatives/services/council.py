@@ -24,7 +24,7 @@ from neighbourhoods.models import Council, CouncilMembership
 from notifications import services as notifications
 from notifications.models import Category
 
-from .. import timeline
+from .. import selectors, timeline
 from ..models import Backing, CouncilOffer, Initiative, InitiativeRole, TimelineEntry
 
 MAX_AMOUNT = Decimal("1000000")
@@ -45,12 +45,7 @@ def is_council_officer(user: User | None, council: Council | int) -> bool:
 
 
 def _is_organiser(user: User, initiative: Initiative) -> bool:
-    return InitiativeRole.objects.filter(
-        initiative=initiative,
-        user=user,
-        status=InitiativeRole.Status.ACTIVE,
-        role__in=[InitiativeRole.Role.LEAD, InitiativeRole.Role.CO_ORGANISER],
-    ).exists()
+    return selectors.is_organiser(user, initiative)
 
 
 def _organisers(initiative: Initiative) -> list[User]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.text import Truncator
@@ -31,7 +31,7 @@ from notifications.models import Category
 
 from .. import timeline
 from ..models import Decision, DecisionOption, Initiative, InitiativeRole, TimelineEntry, Vote
-from ..selectors import InitiativeContext, is_neighbourhood_member
+from ..selectors import InitiativeContext, active_memberships_for, is_neighbourhood_member
 
 MIN_OPEN = timedelta(hours=1)
 MAX_OPEN = timedelta(days=90)
@@ -234,6 +234,8 @@ def vote(
         raise DomainError(_("Only members of the group can vote on its initiatives' decisions. Join the group first."))
     if decision.status == Decision.Status.CLOSED or decision.closes_at <= timezone.now():
         raise DomainError(voting_closed_message(decision))
+    if decision.initiative.status == Initiative.Status.ARCHIVED:
+        raise DomainError(_("This initiative has been archived, so its decisions no longer take votes."))
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX_LENGTH:
         raise DomainError(_("Your reason can be up to %(count)s characters.") % {"count": REASON_MAX_LENGTH})
@@ -369,7 +371,12 @@ def _close_locked(decision: Decision, *, by: User | None) -> Decision:
     organisers = InitiativeRole.objects.filter(
         initiative_id=decision.initiative_id, status=InitiativeRole.Status.ACTIVE
     ).values("user_id")
-    recipients = User.objects.filter(Q(pk__in=voters) | Q(pk__in=organisers)).only("pk")
+    # Only people still members where the initiative lives: a members-only group's decision stays in the group.
+    recipients = (
+        User.objects.filter(Q(pk__in=voters) | Q(pk__in=organisers))
+        .filter(Exists(active_memberships_for(decision.initiative, OuterRef("pk"))))
+        .only("pk")
+    )
     if by is not None:
         recipients = recipients.exclude(pk=by.pk)
     notifications.record(

@@ -22,7 +22,7 @@ from neighbourhoods.models import Group, Membership, Neighbourhood
 from notifications import services as notifications
 from notifications.models import Category
 
-from .. import timeline
+from .. import selectors, timeline
 from ..models import Initiative, InitiativeRole, StatusChange, TimelineEntry
 
 EDITABLE_FIELDS = ("title", "summary", "description", "category", "place")
@@ -64,12 +64,7 @@ def may_participate(user: User, initiative: Initiative) -> bool:
 
 def participants(initiative: Initiative):
     """Everyone who may take part (see `may_participate`), as one query."""
-    members = Membership.objects.filter(user=OuterRef("pk"), status=Membership.Status.ACTIVE)
-    if initiative.group_id is not None:
-        members = members.filter(group_id=initiative.group_id)
-    else:
-        members = members.filter(group__neighbourhood_id=initiative.neighbourhood_id)
-    return User.objects.filter(Exists(members))
+    return User.objects.filter(Exists(selectors.active_memberships_for(initiative, OuterRef("pk")))).only("pk")
 
 
 def lock(initiative: Initiative) -> Initiative:
@@ -86,7 +81,7 @@ def _role(initiative: Initiative, user: User) -> InitiativeRole | None:
 
 
 def is_organiser(user: User, initiative: Initiative) -> bool:
-    return InitiativeRole.objects.filter(initiative=initiative, user=user, status=InitiativeRole.Status.ACTIVE).exists()
+    return selectors.is_organiser(user, initiative)
 
 
 def _require_organiser(user: User, initiative: Initiative, message: str) -> None:

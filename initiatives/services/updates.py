@@ -12,7 +12,7 @@ from core.text import render_markdown
 from notifications import services as notifications
 from notifications.models import Category
 
-from .. import timeline
+from .. import selectors, timeline
 from ..models import Initiative, Support, TimelineEntry, Update, VolunteerSignup
 from .initiatives import display_name, is_organiser
 
@@ -22,10 +22,12 @@ POSTED_MESSAGE = gettext_noop("%(name)s posted an update: %(title)s")
 
 
 def update_recipients(*, initiative: Initiative, exclude: User | None = None):
-    """Supporters and volunteers (people signed up to any of its roles), each once, as a single query."""
+    """Supporters and volunteers (people signed up to any of its roles) who are still members where the initiative
+    lives, each once, as a single query: someone who left a members-only group hears nothing more of it."""
     supports = Support.objects.filter(initiative=initiative, user=OuterRef("pk"))
     signups = VolunteerSignup.objects.filter(role__initiative=initiative, user=OuterRef("pk"))
-    recipients = User.objects.filter(Q(Exists(supports)) | Q(Exists(signups)))
+    still_member = Exists(selectors.active_memberships_for(initiative, OuterRef("pk")))
+    recipients = User.objects.filter(Q(Exists(supports)) | Q(Exists(signups))).filter(still_member).only("pk")
     if exclude is not None:
         recipients = recipients.exclude(pk=exclude.pk)
     return recipients

@@ -212,8 +212,9 @@ def sign_up(*, user: User, role: VolunteerRole) -> VolunteerSignup:
         initiative=initiative,
         kind=TimelineEntry.Kind.VOLUNTEER,
         actor=user,
-        message=gettext_noop("%(name)s volunteered as %(role)s"),
-        params={"name": name, "role": role.title},
+        # The timeline is public wherever the initiative is; who volunteered is for the organisers' page only.
+        message=gettext_noop("A neighbour volunteered as %(role)s"),
+        params={"role": role.title},
         url=url,
     )
     notifications.record(

@@ -194,7 +194,9 @@ def _team_page(request, ctx, *, invite_form=None, hand_over_form=None, status=20
     co_organisers = [role for role in team if role.role == InitiativeRole.Role.CO_ORGANISER]
     if ctx.is_lead:
         if invite_form is None:
-            invite_form = InviteForm(candidates=selectors.invite_candidates(initiative=initiative), auto_id="invite_%s")
+            invite_form = InviteForm(
+                candidates=selectors.invite_candidates(initiative=initiative, lead=request.user), auto_id="invite_%s"
+            )
         if hand_over_form is None and co_organisers:
             hand_over_form = HandOverForm(co_organisers=co_organisers, auto_id="lead_%s")
     return render(
@@ -230,7 +232,9 @@ def initiative_team(request, slug):
         raise PermissionDenied
     if action == "invite":
         form = InviteForm(
-            request.POST, candidates=selectors.invite_candidates(initiative=initiative), auto_id="invite_%s"
+            request.POST,
+            candidates=selectors.invite_candidates(initiative=initiative, lead=request.user),
+            auto_id="invite_%s",
         )
         if not form.is_valid():
             return _team_page(request, ctx, invite_form=form)

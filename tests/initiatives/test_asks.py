@@ -246,7 +246,7 @@ def test_a_pledge_raises_the_total_records_the_timeline_and_tells_the_organisers
     assert ask.pledged == Decimal("120")
     entry = TimelineEntry.objects.get(initiative=initiative)
     assert entry.kind == TimelineEntry.Kind.PLEDGE
-    assert timeline.render(entry) == "Ann pledged £120 towards Money for seeds"
+    assert timeline.render(entry) == "A neighbour pledged £120 towards Money for seeds"
     assert entry.url == url("asks", initiative)
     told = Notification.objects.filter(event="initiative.pledge_received")
     assert sorted(told.values_list("recipient_id", flat=True)) == sorted([initiative.lead.pk, co_organiser.pk])
@@ -263,7 +263,7 @@ def test_quantities_pledge_in_their_unit():
     initiative = make_initiative()
     ask = AskFactory(initiative=initiative, kind="materials", title="Compost", target=20, unit="bags")
     services.pledge(user=member(initiative, name="Bryn"), ask=ask, amount=5)
-    assert timeline.render(TimelineEntry.objects.get()) == "Bryn pledged 5 bags towards Compost"
+    assert timeline.render(TimelineEntry.objects.get()) == "A neighbour pledged 5 bags towards Compost"
 
 
 @pytest.mark.parametrize(("amount", "message"), BAD_AMOUNTS)

@@ -216,6 +216,9 @@ def test_the_recipients_are_computed_in_one_query(django_assert_num_queries, siz
     Support.objects.bulk_create([Support(initiative=initiative, user=u) for u in people[::2]])
     role = VolunteerRoleFactory(initiative=initiative, slots=size)
     VolunteerSignup.objects.bulk_create([VolunteerSignup(role=role, user=u) for u in people[1::2]])
+    Membership.objects.bulk_create(
+        [Membership(group=initiative.group, user=u, status="active", joined_at=timezone.now()) for u in people]
+    )
     with django_assert_num_queries(1):
         recipients = list(update_services.update_recipients(initiative=initiative, exclude=lead))
     assert len(recipients) == size

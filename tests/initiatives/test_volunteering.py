@@ -256,7 +256,7 @@ def test_signing_up_takes_a_place_records_the_timeline_and_tells_the_organisers(
     entry = TimelineEntry.objects.get(initiative=initiative)
     assert entry.kind == TimelineEntry.Kind.VOLUNTEER
     assert entry.actor == volunteer
-    assert timeline.render(entry) == "Ffion volunteered as Digging"
+    assert timeline.render(entry) == "A neighbour volunteered as Digging"
     assert entry.url == url("volunteer", initiative)
     told = Notification.objects.filter(event="initiative.volunteer_signed_up")
     assert sorted(told.values_list("recipient_id", flat=True)) == sorted([initiative.lead.pk, co_organiser.pk])
