@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -259,7 +260,10 @@ class Decision(TimeStampedModel):
     description_html = models.TextField(editable=False, blank=True)
     closes_at = models.DateTimeField(_("closes"))
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
-    outcome = models.CharField(max_length=300, blank=True)  # written when it closes
+    outcome = models.CharField(max_length=300, blank=True)  # written when it closes, in the site's language
+    # The same outcome as its message key and values, so each reader sees it in their own language.
+    outcome_key = models.CharField(max_length=20, blank=True)
+    outcome_params = models.JSONField(default=dict, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
@@ -273,6 +277,19 @@ class Decision(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN and self.closes_at > timezone.now()
+
+    @property
+    def outcome_text(self) -> str:
+        """The outcome in the active language (the stored text if it was recorded without its key)."""
+        from .services.decisions import OUTCOMES  # the messages live with the rule that picks them
+
+        message = OUTCOMES.get(self.outcome_key, (None,))[0]
+        if message is None:
+            return self.outcome
+        try:
+            return gettext(message) % self.outcome_params
+        except (KeyError, TypeError, ValueError):
+            return self.outcome
 
 
 class DecisionOption(models.Model):

@@ -354,9 +354,11 @@ def _close_locked(decision: Decision, *, by: User | None) -> Decision:
     with translation.override(settings.LANGUAGE_CODE):
         outcome = _(outcome_message) % params
     decision.outcome = Truncator(outcome).chars(OUTCOME_MAX_LENGTH)
+    decision.outcome_key = key
+    decision.outcome_params = params
     decision.status = Decision.Status.CLOSED
     decision.closed_at = timezone.now()
-    decision.save(update_fields=["outcome", "status", "closed_at", "updated_at"])
+    decision.save(update_fields=["outcome", "outcome_key", "outcome_params", "status", "closed_at", "updated_at"])
 
     url = decision_url(decision)
     timeline.record(

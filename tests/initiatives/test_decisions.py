@@ -540,3 +540,16 @@ def test_two_runs_at_the_same_moment_close_each_decision_exactly_once():
     assert told.count() == 70
     assert Decision.objects.filter(outcome__startswith="Agreed").count() == 10
     assert services.close_due_decisions() == 0
+
+
+@pytest.mark.django_db
+def test_a_closed_decisions_outcome_reads_in_the_readers_language():
+    from django.utils import translation
+
+    decision = DecisionFactory(kind="proposal")
+    services.close_decision(decision=decision)
+    decision.refresh_from_db()
+    assert decision.outcome_text == "No votes were cast."
+    with translation.override("cy"):
+        assert decision.outcome_text != "No votes were cast."
+        assert decision.outcome_text
