@@ -7,9 +7,25 @@ discovered in every installed app's ``tasks.py``. ``DjangoTask`` gives every tas
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("stronger_streets", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task=None, **kwargs) -> None:
+    """What Django does around each request, around each task: with `CELERY_DB_REUSE_MAX` set, Celery keeps the
+    worker's database connection open between tasks, so a connection that broke (a database restart) or outlived
+    `CONN_MAX_AGE` is closed here, and the next query opens a fresh one after a health check. A task run in-process
+    (eagerly) shares its caller's connection and transaction, so it is left alone."""
+    from django.db import close_old_connections
+
+    if task is None or getattr(task.request, "is_eager", False):
+        return
+
+    close_old_connections()

@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "core.context_processors.site",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -132,6 +133,10 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TIMEZONE = "Europe/London"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Workers keep their database connection across tasks instead of opening one per task (Celery's Django fixup
+# closes it after every task unless this is set; it reads the name as written here). `config/celery.py` still
+# drops a connection that broke or outlived CONN_MAX_AGE before each task.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # Beat reads this schedule into django-celery-beat's tables, where staff can also adjust it in the admin.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
@@ -148,7 +153,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "initiatives.tasks.close_due_decisions",
         "schedule": crontab(minute="*/5"),
     },
+    # Sends immediate notification emails that a lost queue message or a dead worker left undelivered.
+    "notifications.requeue_undelivered": {
+        "task": "notifications.delivery_tasks.requeue_undelivered",
+        "schedule": crontab(minute="*/2"),
+    },
+    # Queues the daily and weekly digests due this hour (each person's own hour, Europe/London).
+    "notifications.queue_digests": {
+        "task": "notifications.digest_tasks.queue_digests",
+        "schedule": crontab(minute=0),
+    },
+    # Reminds people going to an event that starts within a day; safe to overlap with itself.
+    "neighbourhoods.send_event_reminders": {
+        "task": "neighbourhoods.tasks.send_event_reminders",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Tells people who may vote and have not that a decision closes within a day; safe to overlap with itself.
+    "initiatives.remind_closing_decisions": {
+        "task": "initiatives.tasks.remind_closing_decisions",
+        "schedule": crontab(minute="*/15"),
+    },
 }
+# How long an immediate notification email may wait for its worker before the sweep queues it again.
+NOTIFICATIONS_REQUEUE_AFTER_MINUTES = env.int("NOTIFICATIONS_REQUEUE_AFTER_MINUTES", default=5)
 
 # --- Accounts (django-allauth) --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -192,6 +219,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Stronger Streets <hello@strongerstreets.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The shared secret a mail provider sends in `X-Bounce-Secret` to report bounces; empty turns the endpoint off.
+BOUNCE_WEBHOOK_SECRET = env("BOUNCE_WEBHOOK_SECRET", default="")
 
 # --- Internationalisation -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -13,7 +13,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F403
-from .settings import DATABASES, REDIS_URL
+from .settings import DATABASES, REDIS_URL, env
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("The tests run on PostgreSQL: set DATABASE_URL to a postgres:// URL.")
@@ -56,5 +56,10 @@ CSRF_COOKIE_SECURE = False
 LANGUAGE_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 ALLOWED_HOSTS = ["*"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Mail stays in memory (`mailoutbox`), whatever EMAIL_URL a developer has set. A test that runs a real worker against
+# a local SMTP sink names the sink in TEST_EMAIL_URL, since a worker's outbox is out of the test's reach.
+if os.environ.get("TEST_EMAIL_URL"):
+    vars().update(env.email_url_config(os.environ["TEST_EMAIL_URL"]))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"

@@ -14,5 +14,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("neighbourhoods.urls")),
     path("", include("initiatives.urls")),
+    path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

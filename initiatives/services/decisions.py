@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.text import Truncator
@@ -27,7 +27,7 @@ from core.exceptions import DomainError
 from core.text import render_markdown
 from neighbourhoods.models import Membership
 from notifications import services as notifications
-from notifications.models import Category
+from notifications.models import Category, Notification
 
 from .. import timeline
 from ..models import Decision, DecisionOption, Initiative, InitiativeRole, TimelineEntry, Vote
@@ -43,6 +43,8 @@ DESCRIPTION_MAX_LENGTH = Decision._meta.get_field("description").max_length
 REASON_MAX_LENGTH = Vote._meta.get_field("reason").max_length
 OUTCOME_MAX_LENGTH = Decision._meta.get_field("outcome").max_length
 BATCH_SIZE = 100
+# People who have not voted are reminded this long before voting closes, if the decision was open longer than that.
+CLOSING_SOON = timedelta(hours=24)
 
 
 # --- Shared helpers -------------------------------------------------------------------------------------------
@@ -427,3 +429,51 @@ def close_due_decisions(*, batch_size: int = BATCH_SIZE) -> int:
         closed += len(batch)
         if len(batch) < batch_size:
             return closed
+
+
+# --- Closing soon ---------------------------------------------------------------------------------------------
+
+
+def remind_closing_decisions(*, now: datetime | None = None) -> int:
+    """Tell everyone who may vote and has not yet that voting closes within a day ("decision.closing_soon"), once
+    per decision. Decisions opened for less than a day (their "opened" notification says enough) and those of
+    archived initiatives are left alone.
+
+    Beat runs this every few minutes. Each decision's reminders are written by one statement of their own (no
+    long transaction over the whole run), and the recipients query leaves out whoever already has this reminder, so
+    a rerun (or two at once: the outbox key holds) records nothing twice and costs one query per decision.
+    Returns how many reminders were recorded.
+    """
+    now = now or timezone.now()
+    decisions = list(
+        Decision.objects.filter(
+            status=Decision.Status.OPEN,
+            closes_at__gt=now,
+            closes_at__lte=now + CLOSING_SOON,
+            created_at__lte=F("closes_at") - CLOSING_SOON,
+        )
+        .exclude(initiative__status=Initiative.Status.ARCHIVED)
+        .select_related("initiative")
+        .order_by("closes_at", "pk")
+    )
+    recorded = 0
+    for decision in decisions:
+        voted = Vote.objects.filter(decision=decision, user=OuterRef("pk"))
+        reminded = Notification.objects.filter(
+            recipient=OuterRef("pk"),
+            event="decision.closing_soon",
+            dedupe_key__startswith=f"decision.closing_soon:{decision.pk}:",
+        )
+        recorded += notifications.record(
+            event="decision.closing_soon",
+            category=Category.DECISIONS,
+            subject=decision,
+            recipients=eligible_voters(decision.initiative).exclude(Exists(voted)).exclude(Exists(reminded)),
+            context={
+                "initiative": decision.initiative.title,
+                "question": decision.question,
+                "closes_at": decision.closes_at,
+            },
+            url=decision_url(decision),
+        )
+    return recorded

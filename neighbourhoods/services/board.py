@@ -6,12 +6,17 @@ the membership as it is in the database now, so a stale page or a hand-made requ
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import DomainError
 from core.text import render_markdown
+from notifications import services as notifications
+from notifications.models import Category
 
 from .. import permissions
 from ..models import Comment, Group, Membership, Post, Thanks
@@ -114,6 +119,26 @@ def _lock_comment(comment: Comment) -> Comment:
     return locked
 
 
+def _display_name(user: User) -> str:
+    try:
+        return user.profile.display_name
+    except User.profile.RelatedObjectDoesNotExist:
+        return _("A neighbour")
+
+
+def _excerpt(text: str) -> str:
+    return Truncator(" ".join(text.split())).chars(120)
+
+
+def _active_members(group_id: int):
+    """People who are active members of the group now: whoever left, was removed or banned hears nothing more."""
+    return User.objects.filter(memberships__group_id=group_id, memberships__status=Membership.Status.ACTIVE)
+
+
+def _post_url(group: Group, post: Post) -> str:
+    return reverse("neighbourhoods:post-detail", args=[group.slug, post.pk])
+
+
 def _refuse_if_hidden(post: Post) -> None:
     if post.hidden_at is not None:
         raise DomainError(_("An organiser has hidden this post, so it cannot be changed, answered or thanked."))
@@ -128,15 +153,25 @@ def create_post(*, author: User, group: Group, kind: str, title: str, body: str)
 
     Guarantees: the author may post there (an active member, and verified unless the group lets unverified members
     post; organisers always may); title and body are stripped and not empty; the body is stored with its sanitised
-    HTML, so no raw HTML written by a person ever runs.
+    HTML, so no raw HTML written by a person ever runs. Every other active member gets a "post.created"
+    notification (only members: a members-only group's posts stay in the group).
     """
     _require_can_post(author, group)
     kind = _clean_kind(kind)
     title = _clean_title(title)
     body = _clean_post_body(body)
-    return Post.objects.create(
+    post = Post.objects.create(
         group=group, author=author, kind=kind, title=title, body=body, body_html=render_markdown(body)
     )
+    notifications.record(
+        event="post.created",
+        category=Category.POSTS,
+        subject=post,
+        recipients=_active_members(group.pk).exclude(pk=author.pk),
+        context={"author": _display_name(author), "group": group.name, "title": title, "excerpt": _excerpt(body)},
+        url=_post_url(group, post),
+    )
+    return post
 
 
 @transaction.atomic
@@ -236,13 +271,26 @@ def add_comment(*, author: User, post: Post, body: str) -> Comment:
     """Comment on a post.
 
     Guarantees: the author may comment in the post's group (the same rule as posting); the post is not hidden; the
-    body is stripped, not empty, and stored with its sanitised HTML.
+    body is stripped, not empty, and stored with its sanitised HTML. The post's author and everyone who commented on
+    it before get a "comment.created" notification, if they are still active members of the group (the commenter
+    never hears of their own comment).
     """
     post = _lock_post(post)
     _refuse_if_hidden(post)
-    _require_can_post(author, _group(post.group_id), commenting=True)
+    group = _group(post.group_id)
+    _require_can_post(author, group, commenting=True)
     body = _clean_comment_body(body)
-    return Comment.objects.create(post=post, author=author, body=body, body_html=render_markdown(body))
+    comment = Comment.objects.create(post=post, author=author, body=body, body_html=render_markdown(body))
+    commented = Comment.objects.filter(post=post).values("author_id")
+    notifications.record(
+        event="comment.created",
+        category=Category.REPLIES,
+        subject=comment,  # each comment is news, however many came before on the same post
+        recipients=_active_members(group.pk).filter(Q(pk=post.author_id) | Q(pk__in=commented)).exclude(pk=author.pk),
+        context={"author": _display_name(author), "title": post.title, "excerpt": _excerpt(body)},
+        url=f"{_post_url(group, post)}#comment-{comment.pk}",
+    )
+    return comment
 
 
 @transaction.atomic
@@ -317,7 +365,8 @@ def thank_post(*, user: User, post: Post) -> Thanks:
 
     Guarantees: only active members of the post's group can; never for your own post or a hidden one; at most one
     thanks per person per post, even when the button is pressed twice at once (the database's unique constraint
-    decides, and the loser gets a friendly message instead of an error page).
+    decides, and the loser gets a friendly message instead of an error page). The post's author gets a
+    "post.thanked" notification while they are still an active member of the group.
     """
     post = Post.objects.filter(pk=post.pk).first()
     if post is None:
@@ -330,8 +379,18 @@ def thank_post(*, user: User, post: Post) -> Thanks:
     try:
         # A savepoint, so the failed insert leaves the surrounding transaction usable.
         with transaction.atomic():
-            return Thanks.objects.create(post=post, user=user)
+            thanks = Thanks.objects.create(post=post, user=user)
     except IntegrityError as exc:
         if "thanks_once_per_person" in str(exc):
             raise DomainError(_("You have already said thanks for this post.")) from exc
         raise DomainError(_("That post has been deleted.")) from exc  # deleted between our read and the insert
+    group = _group(post.group_id)
+    notifications.record(
+        event="post.thanked",
+        category=Category.REPLIES,
+        subject=thanks,
+        recipients=_active_members(group.pk).filter(pk=post.author_id),
+        context={"name": _display_name(user), "title": post.title},
+        url=_post_url(group, post),
+    )
+    return thanks

@@ -8,22 +8,56 @@ never overbooked, and the database's `event_never_overbooked` constraint backs t
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import DomainError
 from core.text import render_markdown
+from notifications import services as notifications
+from notifications.models import Category, Notification
 
 from .. import permissions
 from ..models import RSVP, Event, Group, Membership, new_token
 
 REPLIES = (RSVP.Status.GOING, RSVP.Status.MAYBE, RSVP.Status.NOT_GOING)
+# Who hears that an event changed or was called off: everyone still planning to come, or hoping to.
+INTERESTED = (RSVP.Status.GOING, RSVP.Status.MAYBE, RSVP.Status.WAITLISTED)
+# How long before an event starts the people going are reminded of it.
+REMINDER_AHEAD = timedelta(hours=24)
 
 
 def _membership(user: User, group: Group | int) -> Membership | None:
     group_id = group.pk if isinstance(group, Group) else group
     return Membership.objects.filter(group_id=group_id, user=user).first()
+
+
+def _display_name(user: User) -> str:
+    try:
+        return user.profile.display_name
+    except User.profile.RelatedObjectDoesNotExist:
+        return _("A neighbour")
+
+
+def _event_url(event: Event) -> str:
+    return reverse("neighbourhoods:event-detail", args=[event.group.slug, event.pk])
+
+
+def _event_context(event: Event) -> dict:
+    # `starts_at` stays a datetime here: each line template formats it in its reader's language.
+    return {"title": event.title, "group": event.group.name, "starts_at": event.starts_at, "place": event.place}
+
+
+def _active_members(group_id: int):
+    """People who are active members of the group now: whoever left, was removed or banned hears nothing more."""
+    return User.objects.filter(memberships__group_id=group_id, memberships__status=Membership.Status.ACTIVE)
+
+
+def _replied(event: Event, statuses) -> QuerySet[User]:
+    """Active members of the event's group whose reply to it is one of `statuses`."""
+    return _active_members(event.group_id).filter(rsvps__event=event, rsvps__status__in=statuses)
 
 
 def _lock(event: Event) -> Event:
@@ -65,8 +99,11 @@ def _waitlist(event: Event):
     return RSVP.objects.filter(event=event, status=RSVP.Status.WAITLISTED).order_by("updated_at", "pk")
 
 
-def _promote_from_waitlist(event: Event) -> list[RSVP]:
-    """Fill any free places from the front of the waiting list. The caller holds the event's lock."""
+def _promote_from_waitlist(event: Event, *, actor: User | None = None) -> list[RSVP]:
+    """Fill any free places from the front of the waiting list. The caller holds the event's lock.
+
+    Each person moved up gets an "event.promoted" notification (unless they made the place themselves).
+    """
     if event.capacity is None:
         promoted = list(_waitlist(event))
     else:
@@ -77,6 +114,19 @@ def _promote_from_waitlist(event: Event) -> list[RSVP]:
         reply.save(update_fields=["status", "updated_at"])
     if promoted:
         _set_going_count(event, event.going_count + len(promoted))
+        recipients = _active_members(event.group_id).filter(pk__in=[reply.user_id for reply in promoted])
+        if actor is not None:
+            recipients = recipients.exclude(pk=actor.pk)
+        notifications.record(
+            event="event.promoted",
+            category=Category.EVENTS,
+            subject=event,
+            # Someone may drop back to the list and be moved up again later: each move up is news.
+            key=notifications.occurrence_key(event, timezone.now()),
+            recipients=recipients,
+            context=_event_context(event),
+            url=_event_url(event),
+        )
     return promoted
 
 
@@ -101,14 +151,14 @@ def create_event(
 ) -> Event:
     """Plan an event for the group. Who may depends on the group's setting: its organisers only, or any member
     who may post. Times are aware datetimes (stored in UTC); the description is rendered through the safe
-    Markdown subset."""
+    Markdown subset. Every other active member gets an "event.created" notification."""
     if not permissions.can_create_event(group, _membership(creator, group)):
         if group.events_by == Group.EventsBy.ORGANISERS:
             raise DomainError(_("In this group, only the organisers can plan events."))
         raise DomainError(_("Only members of the group can plan events."))
     _check_times(starts_at, ends_at)
     _check_capacity(capacity)
-    return Event.objects.create(
+    event = Event.objects.create(
         group=group,
         created_by=creator,
         title=title.strip(),
@@ -126,6 +176,15 @@ def create_event(
         child_friendly=child_friendly,
         access_notes=access_notes.strip(),
     )
+    notifications.record(
+        event="event.created",
+        category=Category.EVENTS,
+        subject=event,
+        recipients=_active_members(group.pk).exclude(pk=creator.pk),
+        context={"name": _display_name(creator), **_event_context(event)},
+        url=_event_url(event),
+    )
+    return event
 
 
 @transaction.atomic
@@ -150,7 +209,8 @@ def edit_event(
     """Change an event's details: its creator (while still a member) or any organiser may.
 
     Places cannot drop below the number already going; more places (or no limit) move people up from the
-    front of the waiting list straight away.
+    front of the waiting list straight away. When anything changed, everyone going, maybe going or waiting (still
+    members, besides the editor) gets an "event.changed" notification.
     """
     event = _lock(event)
     if not permissions.can_edit_event(editor, event, _membership(editor, event.group_id)):
@@ -185,18 +245,30 @@ def edit_event(
         "child_friendly": child_friendly,
         "access_notes": access_notes.strip(),
     }
+    changed = any(getattr(event, name) != value for name, value in changes.items())
     for name, value in changes.items():
         setattr(event, name, value)
     # going_count is owned by the reply functions; leaving it out means this save can never undo one.
     event.save(update_fields=[*changes, "updated_at"])
-    _promote_from_waitlist(event)
+    if changed:
+        notifications.record(
+            event="event.changed",
+            category=Category.EVENTS,
+            subject=event,
+            key=notifications.occurrence_key(event, event.updated_at),  # every edit is news
+            recipients=_replied(event, INTERESTED).exclude(pk=editor.pk),
+            context=_event_context(event),
+            url=_event_url(event),
+        )
+    _promote_from_waitlist(event, actor=editor)
     return event
 
 
 @transaction.atomic
 def cancel_event(*, editor: User, event: Event) -> Event:
     """Call the event off. It stays listed (marked cancelled, and STATUS:CANCELLED in calendars) so people who
-    planned to come find out; replies are kept but no new ones are taken."""
+    planned to come find out; replies are kept but no new ones are taken. Everyone going, maybe going or waiting
+    (still members, besides the editor) gets an "event.cancelled" notification."""
     event = _lock(event)
     if not permissions.can_edit_event(editor, event, _membership(editor, event.group_id)):
         raise DomainError(_("Only the person who planned this event or an organiser can cancel it."))
@@ -206,6 +278,14 @@ def cancel_event(*, editor: User, event: Event) -> Event:
         raise DomainError(_("This event has already happened, so it cannot be cancelled."))
     event.cancelled_at = timezone.now()
     event.save(update_fields=["cancelled_at", "updated_at"])
+    notifications.record(
+        event="event.cancelled",
+        category=Category.EVENTS,
+        subject=event,
+        recipients=_replied(event, INTERESTED).exclude(pk=editor.pk),
+        context=_event_context(event),
+        url=_event_url(event),
+    )
     return event
 
 
@@ -249,7 +329,7 @@ def rsvp(*, user: User, event: Event, status: str) -> RSVP:
         _set_going_count(event, event.going_count + 1)
     elif was == RSVP.Status.GOING and new_status != RSVP.Status.GOING:
         _set_going_count(event, event.going_count - 1)
-        _promote_from_waitlist(event)
+        _promote_from_waitlist(event, actor=user)
     return reply
 
 
@@ -273,7 +353,9 @@ def release_places(*, user: User, group: Group) -> int:
     event_ids = RSVP.objects.filter(event__group=group, user=user, event__ends_at__gt=timezone.now()).values("event_id")
     # Lock the events first, always in the same order, then read each reply under its event's lock: a reply read
     # before the lock could change meanwhile (promoted from the waiting list, say) and leave a phantom place.
-    events = list(Event.objects.select_for_update(of=("self",)).filter(pk__in=event_ids).order_by("pk"))
+    events = list(
+        Event.objects.select_for_update(of=("self",)).select_related("group").filter(pk__in=event_ids).order_by("pk")
+    )
     withdrawn = 0
     for event in events:
         reply = RSVP.objects.filter(event=event, user=user).first()
@@ -284,5 +366,43 @@ def release_places(*, user: User, group: Group) -> int:
         withdrawn += 1
         if was_going:
             _set_going_count(event, event.going_count - 1)
-            _promote_from_waitlist(event)
+            _promote_from_waitlist(event, actor=user)
     return withdrawn
+
+
+def _reminder_key(event: Event) -> str:
+    # The start time is part of the key, so an event moved to another day is reminded of again.
+    return f"{event.pk}@{event.starts_at:%Y%m%dT%H%M}"
+
+
+def send_event_reminders(*, now: datetime | None = None) -> int:
+    """Remind everyone going to an event that starts within the next 24 hours ("event.reminder"), once per event
+    and start time. Cancelled events are skipped, and so is anyone no longer an active member.
+
+    Beat runs this every few minutes. Each event's reminders are written by one statement of their own (no long
+    transaction over the whole run), and the recipients query leaves out whoever already has this reminder, so a
+    rerun (or two runs at once: the outbox key holds) records nothing twice and costs one query per event.
+    Returns how many reminders were recorded.
+    """
+    now = now or timezone.now()
+    events = list(
+        Event.objects.filter(cancelled_at__isnull=True, starts_at__gt=now, starts_at__lte=now + REMINDER_AHEAD)
+        .select_related("group")
+        .order_by("starts_at", "pk")
+    )
+    recorded = 0
+    for event in events:
+        key = _reminder_key(event)
+        reminded = Notification.objects.filter(
+            recipient=OuterRef("pk"), event="event.reminder", dedupe_key__startswith=f"event.reminder:{key}:"
+        )
+        recorded += notifications.record(
+            event="event.reminder",
+            category=Category.EVENTS,
+            subject=event,
+            key=key,
+            recipients=_replied(event, [RSVP.Status.GOING]).exclude(Exists(reminded)),
+            context=_event_context(event),
+            url=_event_url(event),
+        )
+    return recorded

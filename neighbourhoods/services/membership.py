@@ -1,11 +1,14 @@
 """Joining, leaving and running a group's membership. A group always keeps at least one organiser."""
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import DomainError
+from notifications import services as notifications
+from notifications.models import Category
 
 from ..models import Group, JoinCode, Membership, Vouch, new_token
 from .events import release_places
@@ -38,6 +41,28 @@ def _existing(user: User, group: Group) -> Membership | None:
     return Membership.objects.select_for_update().filter(user=user, group=group).first()
 
 
+def _display_name(user: User) -> str:
+    try:
+        return user.profile.display_name
+    except User.profile.RelatedObjectDoesNotExist:
+        return _("A neighbour")
+
+
+def _record_join_request(membership: Membership, *, user: User, group: Group, when) -> None:
+    notifications.record(
+        event="membership.requested",
+        category=Category.MEMBERSHIP,
+        subject=membership,
+        # A request withdrawn and made again reuses the row: each request is news to the organisers.
+        key=notifications.occurrence_key(membership, when),
+        recipients=User.objects.filter(memberships__in=Membership.objects.organisers().filter(group=group)).exclude(
+            pk=user.pk
+        ),
+        context={"name": _display_name(user), "group": group.name},
+        url=reverse("neighbourhoods:member-list", args=[group.slug]),
+    )
+
+
 def _refuse_if_cannot_join(membership: Membership | None) -> None:
     if membership is None:
         return
@@ -51,7 +76,8 @@ def _refuse_if_cannot_join(membership: Membership | None) -> None:
 def join_group(*, user: User, group: Group) -> Membership:
     """Join an open group straight away, or ask to join one where an organiser approves each request.
 
-    Groups that need a join code refuse here: the code goes through `join_with_code`.
+    Groups that need a join code refuse here: the code goes through `join_with_code`. A request to join records a
+    "membership.requested" notification for the group's organisers.
     """
     membership = _existing(user, group)
     _refuse_if_cannot_join(membership)
@@ -72,6 +98,8 @@ def join_group(*, user: User, group: Group) -> Membership:
         membership.role = Membership.Role.MEMBER
     membership.joined_at = now if status == Membership.Status.ACTIVE else None
     membership.save()
+    if status == Membership.Status.PENDING:
+        _record_join_request(membership, user=user, group=group, when=now)
     return membership
 
 
@@ -112,7 +140,8 @@ def join_with_code(*, user: User, code: str, group: Group | None = None) -> Memb
 
 @transaction.atomic
 def approve_membership(*, organiser: User, membership: Membership) -> Membership:
-    """Let a pending person in. An organiser's approval also verifies them."""
+    """Let a pending person in. An organiser's approval also verifies them, and they get a "membership.approved"
+    notification."""
     _require_organiser(organiser, membership.group)
     membership = _lock(membership)
     if membership.status != Membership.Status.PENDING:
@@ -123,6 +152,16 @@ def approve_membership(*, organiser: User, membership: Membership) -> Membership
     membership.verified_at = membership.verified_at or now
     membership.verified_by = membership.verified_by or Membership.VerifiedBy.APPROVAL
     membership.save()
+    group = membership.group
+    notifications.record(
+        event="membership.approved",
+        category=Category.MEMBERSHIP,
+        subject=membership,
+        key=notifications.occurrence_key(membership, now),  # someone may leave, ask again and be let in again
+        recipients=[membership.user],
+        context={"group": group.name},
+        url=group.get_absolute_url(),
+    )
     return membership
 
 

@@ -8,11 +8,14 @@ whichever of them sent it.
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import DomainError
+from notifications import services as notifications
+from notifications.models import Category
 
 from ..models import Connection, Group, Membership, Wave
 
@@ -28,6 +31,13 @@ def pair(a_id: int, b_id: int) -> tuple[int, int]:
     return (a_id, b_id) if a_id < b_id else (b_id, a_id)
 
 
+def _display_name(user: User) -> str:
+    try:
+        return user.profile.display_name
+    except User.profile.RelatedObjectDoesNotExist:
+        return _("A neighbour")
+
+
 @transaction.atomic
 def send_wave(*, sender: User, recipient: User, group: Group, message: str = "") -> Wave:
     """Wave from `sender` to `recipient`, both active members of `group`, with an optional short plain-text message.
@@ -35,7 +45,7 @@ def send_wave(*, sender: User, recipient: User, group: Group, message: str = "")
     Refused: waving at yourself, at someone who is not a member of the group, at someone you are already connected
     with, a second open wave between the same two people (either way round), more than `WAVES_PER_DAY` waves in 24
     hours, and waving again within `DECLINE_COOL_OFF` at someone who declined you. The message is stored as typed
-    (trimmed) and escaped wherever it is shown.
+    (trimmed) and escaped wherever it is shown. The person waved at gets a "wave.received" notification.
     """
     if sender.pk == recipient.pk:
         raise DomainError(_("You cannot wave to yourself."))
@@ -79,11 +89,20 @@ def send_wave(*, sender: User, recipient: User, group: Group, message: str = "")
         raise DomainError(_("You waved to this neighbour recently. Please give it a few weeks before waving again."))
     try:
         with transaction.atomic():
-            return Wave.objects.create(sender=sender, recipient=recipient, group=group, message=message)
+            wave = Wave.objects.create(sender=sender, recipient=recipient, group=group, message=message)
     except IntegrityError as exc:  # they waved at the same moment: the "one open wave per pair" constraint held
         raise DomainError(
             _("This neighbour has already waved to you. Answer their wave on your “My neighbours” page instead.")
         ) from exc
+    notifications.record(
+        event="wave.received",
+        category=Category.NEIGHBOURS,
+        subject=wave,
+        recipients=[recipient],
+        context={"name": _display_name(sender), "group": group.name, "message": message},
+        url=reverse("neighbourhoods:neighbours"),
+    )
+    return wave
 
 
 @transaction.atomic
@@ -92,7 +111,7 @@ def answer_wave(*, recipient: User, wave: Wave, accept: bool) -> Connection | No
 
     Only the recipient may answer, and only an open wave. Accepting a wave that is already accepted is harmless: it
     returns the existing connection (if still there) and creates nothing. Returns the connection, or None when
-    declining.
+    declining. A new connection records a "connection.made" notification for the neighbour who waved.
     """
     wave = Wave.objects.select_for_update().get(pk=wave.pk)
     if wave.recipient_id != recipient.pk:
@@ -110,9 +129,18 @@ def answer_wave(*, recipient: User, wave: Wave, accept: bool) -> Connection | No
     if not accept:
         return None
     # get_or_create: a connection may already exist (made through another group's wave); never a second one.
-    connection, _created = Connection.objects.get_or_create(
+    connection, created = Connection.objects.get_or_create(
         user_low_id=low, user_high_id=high, defaults={"group": wave.group}
     )
+    if created:
+        notifications.record(
+            event="connection.made",
+            category=Category.NEIGHBOURS,
+            subject=connection,
+            recipients=User.objects.filter(pk=wave.sender_id),
+            context={"name": _display_name(recipient)},
+            url=reverse("neighbourhoods:neighbours"),
+        )
     return connection
 
 

@@ -1,0 +1,370 @@
+"""Benchmark: the weekly digest pipeline against the cost of just sending the same emails.
+
+    python bench/digests.py --users 20000
+
+Creates (or recreates) the PostgreSQL database `bench_digests` on 127.0.0.1 (`BENCH_DATABASE_URL` to change it),
+seeds N people in street groups of 50 with a week of activity (posts, events, an initiative with a volunteer role,
+an unmet ask and a decision closing soon), then runs the real weekly pipeline: the `queue_digests` task body finds
+who is due and runs a `send_digests` task body per batch, in this process, against real PostgreSQL, into a local
+aiosmtpd server running in its own process. The bound is the same number of pre-built messages of the same sizes
+sent over one SMTP connection by one process to the same server. It prints the queries each batch ran, peak memory,
+and ends with `digests/s: <X> bound/s: <Y> ratio: <X/Y>`.
+"""
+
+import argparse
+import json
+import os
+import resource
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_digests"
+GROUP_SIZE = 50
+POSTS_PER_GROUP = 10
+EVENTS_PER_GROUP = 2
+STATS_ADDRESS = "stats@bench.invalid"
+
+
+def configure(smtp_port: int | None = None) -> None:
+    """Plain settings (not the test ones), no broker (task bodies run in-process), this benchmark's database."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+    os.environ.pop("REDIS_URL", None)
+    if smtp_port is not None:
+        os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_port}"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+# --- The SMTP sink (its own process) --------------------------------------------------------------------------
+
+
+def run_sink(port: int, stats_path: str) -> None:
+    import asyncio
+
+    from aiosmtpd.controller import Controller
+
+    sizes: list[int] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            if STATS_ADDRESS in envelope.rcpt_tos:
+                Path(stats_path).write_text(json.dumps(sizes))
+                sizes.clear()
+            else:
+                sizes.append(len(envelope.content))
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    try:
+        asyncio.run(asyncio.sleep(10**9))
+    finally:
+        controller.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def sink_sizes(port: int, stats_path: str) -> list[int]:
+    """The sizes of the messages the sink accepted since it was last asked (and it forgets them)."""
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        smtp.sendmail("bench@bench.invalid", [STATS_ADDRESS], b"Subject: stats\r\n\r\nstats\r\n")
+    return json.loads(Path(stats_path).read_text())
+
+
+# --- The database and a week of activity -----------------------------------------------------------------------
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed(users_wanted: int) -> None:
+    """N people, groups of 50, and a week of activity in each group, in bulk statements."""
+    configure()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Profile, User
+    from initiatives.models import Ask, Decision, Initiative, VolunteerRole
+    from neighbourhoods.models import Council, Event, Group, Membership, Neighbourhood, Post
+    from notifications.models import Category, Notification
+
+    call_command("migrate", verbosity=0)
+    now = timezone.now()
+    groups_wanted = -(-users_wanted // GROUP_SIZE)
+    council = Council.objects.create(name="Bench Council", slug="bench", code="W06999999", nation="Wales")
+    areas = Neighbourhood.objects.bulk_create(
+        [
+            Neighbourhood(council=council, name=f"Area {n}", slug=f"area-{n}", code=f"W01{n:06d}")
+            for n in range(-(-groups_wanted // 10))
+        ]
+    )
+    groups = Group.objects.bulk_create(
+        [
+            Group(neighbourhood=areas[n // 10], name=f"Street {n}", slug=f"street-{n}", join_policy="open")
+            for n in range(groups_wanted)
+        ]
+    )
+    people = User.objects.bulk_create(
+        [User(email=f"resident{n}@example.org", password="!") for n in range(users_wanted)],  # noqa: S106
+        batch_size=5000,
+    )
+    Profile.objects.bulk_create(
+        [
+            Profile(user=user, display_name=f"Resident {n}", language="cy" if n % 10 == 0 else "en-gb")
+            for n, user in enumerate(people)
+        ],
+        batch_size=5000,
+    )
+    members = {group.pk: people[n * GROUP_SIZE : (n + 1) * GROUP_SIZE] for n, group in enumerate(groups)}
+    Membership.objects.bulk_create(
+        [
+            Membership(
+                group_id=group_id,
+                user=user,
+                status="active",
+                role="organiser" if i == 0 else "member",
+                # Two new neighbours a week in every group.
+                joined_at=now - timedelta(days=2 if i >= GROUP_SIZE - 2 else 60),
+            )
+            for group_id, users in members.items()
+            for i, user in enumerate(users)
+        ],
+        batch_size=5000,
+    )
+    posts = Post.objects.bulk_create(
+        [
+            Post(group=group, author=members[group.pk][0], title=f"Notice {n} in {group.name}", body="b", body_html="b")
+            for group in groups
+            for n in range(POSTS_PER_GROUP)
+        ],
+        batch_size=5000,
+    )
+    events = Event.objects.bulk_create(
+        [
+            Event(
+                group=group,
+                title=f"Meet-up {n} on {group.name}",
+                starts_at=now + timedelta(days=n + 2),
+                ends_at=now + timedelta(days=n + 2, hours=2),
+                place="The green",
+            )
+            for group in groups
+            for n in range(EVENTS_PER_GROUP)
+        ],
+        batch_size=5000,
+    )
+    initiatives = Initiative.objects.bulk_create(
+        [
+            Initiative(
+                group=group,
+                neighbourhood_id=group.neighbourhood_id,
+                title=f"Garden on {group.name}",
+                slug=f"garden-{group.slug}",
+                summary="A garden",
+                status="active",
+            )
+            for group in groups
+        ],
+        batch_size=5000,
+    )
+    VolunteerRole.objects.bulk_create([VolunteerRole(initiative=i, title="Weeder", slots=5) for i in initiatives])
+    Ask.objects.bulk_create([Ask(initiative=i, kind="materials", title="Compost", target=20) for i in initiatives])
+    Decision.objects.bulk_create(
+        [
+            Decision(initiative=i, kind="proposal", question="Plant fruit trees?", closes_at=now + timedelta(days=3))
+            for i in initiatives
+        ]
+    )
+    by_group_posts: dict[int, list] = {}
+    for post in posts:
+        by_group_posts.setdefault(post.group_id, []).append(post)
+    by_group_events: dict[int, list] = {}
+    for event in events:
+        by_group_events.setdefault(event.group_id, []).append(event)
+    initiative_of = {i.group_id: i for i in initiatives}
+    rows = []
+    for group in groups:
+        news = [
+            ("post.created", Category.POSTS, post.pk, f"Resident posted in {group.name}: “{post.title}”", post)
+            for post in by_group_posts[group.pk]
+        ]
+        news += [
+            ("event.created", Category.EVENTS, e.pk, f"New event in {group.name}: {e.title}", e)
+            for e in by_group_events[group.pk]
+        ]
+        initiative = initiative_of[group.pk]
+        news.append(
+            (
+                "initiative.update_posted",
+                Category.INITIATIVES,
+                initiative.pk,
+                f"{initiative.title}: we dug!",
+                initiative,
+            )
+        )
+        for event, category, subject, line, obj in news:
+            url = f"/groups/{group.slug}/board/{obj.pk}/" if event == "post.created" else ""
+            url = url or (f"/groups/{group.slug}/events/{obj.pk}/" if event == "event.created" else "")
+            url = url or f"/initiatives/{initiative.slug}/"
+            rows += [
+                Notification(
+                    recipient=user,
+                    event=event,
+                    category=category,
+                    dedupe_key=f"{event}:{subject}:{user.pk}",
+                    line=line,
+                    url=url,
+                )
+                for user in members[group.pk]
+            ]
+        if len(rows) > 20000:
+            Notification.objects.bulk_create(rows, batch_size=5000)
+            rows = []
+    Notification.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        # Recorded over the past week.
+        cursor.execute("UPDATE notifications_notification SET created_at = now() - interval '1 hour' * (1 + id % 150)")
+        cursor.execute("VACUUM ANALYZE")
+
+
+# --- The run -----------------------------------------------------------------------------------------------------
+
+
+def next_weekly_moment():
+    from django.utils import timezone
+
+    from notifications import digests
+
+    local = timezone.now().astimezone(digests.LONDON)
+    saturday = local.date() + timedelta(days=(5 - local.weekday()) % 7 or 7)
+    # A minute past the hour, as beat would run it.
+    return digests.due_moment(saturday, digests.DEFAULT_HOUR) + timedelta(minutes=1)
+
+
+def run_pipeline() -> tuple[int, float, list[tuple[int, int, int]]]:
+    """The weekly run as beat would start it, task bodies in this process. Returns (sent, seconds, batches)."""
+    from django.db import connection
+
+    from notifications import digest_tasks, digests
+
+    counter = Counter()
+
+    def count(execute, sql, params, many, context):
+        counter["all"] += 1
+        return execute(sql, params, many, context)
+
+    batches: list[tuple[int, int, int]] = []  # (people, queries, emails sent)
+    real_send = digests.send_digests
+
+    def measured(user_ids, period, period_start):
+        before = counter["all"]
+        sent = real_send(user_ids, period, period_start)
+        batches.append((len(user_ids), counter["all"] - before, sent))
+        return sent
+
+    digests.send_digests = measured
+    moment = next_weekly_moment()
+    with connection.execute_wrapper(count):
+        started = time.perf_counter()
+        digest_tasks.queue_digests.delay(now=moment.isoformat())
+        seconds = time.perf_counter() - started
+    digests.send_digests = real_send
+    return sum(stamps for _, _, stamps in batches), seconds, batches
+
+
+def run_bound(port: int, sizes: list[int]) -> float:
+    """Seconds to send pre-built messages of these sizes over one connection from one process."""
+    messages = []
+    for n, size in enumerate(sizes):
+        head = (
+            f"From: hello@strongerstreets.localhost\r\nTo: resident{n}@example.org\r\n"
+            f"Subject: Your weekly round-up\r\nMessage-ID: <bound.{n}@bench>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        ).encode()
+        body = b"".join(b"x" * 76 + b"\r\n" for _ in range(max(size - len(head), 0) // 78 + 1))
+        messages.append((f"resident{n}@example.org", (head + body)[:size]))
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for recipient, message in messages:
+            smtp.sendmail("hello@strongerstreets.localhost", [recipient], message)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--sink", nargs=2, metavar=("PORT", "STATS"), help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.sink:
+        run_sink(int(args.sink[0]), args.sink[1])
+        return
+    if args.seed:
+        seed(args.seed)
+        return
+
+    port = free_port()
+    stats_path = tempfile.mktemp(prefix="bench-digests-", suffix=".json")  # noqa: S306
+    sink = subprocess.Popen(
+        [sys.executable, __file__, "--sink", str(port), stats_path], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert sink.stdout.readline().strip() == "ready", "the SMTP sink did not start"
+        print(f"Seeding {args.users} people in groups of {GROUP_SIZE} with a week of activity…", flush=True)
+        started = time.perf_counter()
+        recreate_database()
+        subprocess.run([sys.executable, __file__, "--seed", str(args.users)], check=True)
+        print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
+
+        configure(port)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        sent, seconds, batches = run_pipeline()
+        rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        sizes = sink_sizes(port, stats_path)
+        assert len(sizes) == sent == args.users, f"sent {sent}, sink got {len(sizes)}, wanted {args.users}"
+        bound_seconds = run_bound(port, sizes)
+        assert len(sink_sizes(port, stats_path)) == len(sizes)
+    finally:
+        sink.terminate()
+        sink.wait()
+        Path(stats_path).unlink(missing_ok=True)
+
+    built = sorted({queries for _, queries, _ in batches})
+    print(f"people: {args.users}  digests sent: {sent}  batches: {len(batches)} of up to {max(b[0] for b in batches)}")
+    print(f"queries per batch: {', '.join(map(str, built))} to build and bulk-stamp (whatever the batch size)")
+    print("  plus 1 stamp per email (BEGIN+UPDATE in one round trip, COMMIT sent with the final '.')")
+    print(f"message size: mean {sum(sizes) / len(sizes):,.0f} bytes, max {max(sizes):,} bytes")
+    print(f"peak memory (RSS): {rss_peak / 1024:.0f} MiB (after Django set-up: {rss_before / 1024:.0f} MiB)")
+    print(f"pipeline: {seconds:.2f} s   bound: {bound_seconds:.2f} s")
+    rate, bound = sent / seconds, len(sizes) / bound_seconds
+    print(f"digests/s: {rate:.1f} bound/s: {bound:.1f} ratio: {rate / bound:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1018 @@
+"""Daily and weekly digests: who is due, what goes in each email, and sending each one exactly once.
+
+The path (see STYLE.md, "From a change to an email and a digest line"): beat runs `digest_tasks.queue_digests`
+hourly; it asks `due_users` for everyone whose digest is due at this hour in Europe/London and queues
+`send_digests(ids, period, period_start)` per batch. `send_digests` builds a whole batch with a fixed set of queries
+(whatever the batch size), renders each email once in its reader's language from the lines rendered when each
+notification was recorded, and sends the batch over one SMTP connection.
+
+Never twice, never lost. A `DigestDelivery(user, period, period_start)` row is claimed for everyone in the batch
+before anything is sent. Each email is then stamped `sent_at` in its own committed statement *after* the message
+has been handed to the mail server but *before* the final "." that asks the server to accept it. So:
+
+- a claim without `sent_at` means the server never accepted that email (a connection that drops before the "."
+  delivers nothing), and any later attempt sends it: a worker killed mid-batch loses nothing;
+- a claim with `sent_at` is never sent again, whoever looks at it: a task run twice, a message redelivered by the
+  broker, or two workers on the same batch at once (the stamp is conditional, so only one of them sends the ".").
+
+The one gap left is the instant between the stamp's commit and the "." leaving the process: a worker killed exactly
+there leaves that digest stamped but unsent. Its lines are still on the site, and the person gets the next digest as
+usual. We prefer that to the opposite order (stamp after the server's reply), where a worker killed while the server
+is accepting sends the whole email twice. A server that refuses the "." (4xx/5xx) has its stamp taken back and the
+task retries; one that hangs up after the "." is counted as sent.
+
+Permission is checked again when the email is built, from the object each notification links to: a hidden or
+deleted post or comment, a deleted event, initiative or decision, a group the reader left or was removed or banned
+from, or a members-only group they are not an active member of, never reaches the email.
+"""
+
+import binascii
+import contextlib
+import logging
+import secrets
+import select
+import smtplib
+import socket
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from email.header import Header
+from email.utils import formatdate
+from functools import lru_cache
+from typing import NamedTuple
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core import mail
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
+from django.db import DatabaseError, connection
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.template.loader import get_template
+from django.urls import Resolver404, resolve, reverse
+from django.utils import formats, timezone, translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from psycopg import pq
+
+from accounts.models import User
+from initiatives.models import Ask, Decision, Initiative, VolunteerRole
+from neighbourhoods.models import Comment, Event, Group, Membership, Post
+
+from . import preferences, unsubscribe
+from .models import DEFAULT_FREQUENCY, Category, DeliverySettings, DigestDelivery, Frequency, Notification, Preference
+
+logger = logging.getLogger(__name__)
+
+LONDON = ZoneInfo("Europe/London")
+Period = DigestDelivery.Period
+# People per `send_digests` task: one set of queries and one SMTP connection each.
+BATCH_SIZE = 200
+DEFAULT_HOUR = DeliverySettings._meta.get_field("digest_hour").default
+DEFAULT_WEEKDAY = DeliverySettings._meta.get_field("digest_weekday").default
+# A beat tick missed (beat restarting, a deploy) is caught up within this many hours on the same day.
+CATCH_UP_HOURS = 3
+PERIOD_LENGTH = {Period.DAILY: timedelta(days=1), Period.WEEKLY: timedelta(days=7)}
+UPCOMING = timedelta(days=7)
+# Long enough to reach the next digest of the same kind.
+CLOSING_SOON = {Period.DAILY: timedelta(days=2), Period.WEEKLY: timedelta(days=7)}
+# A busy group fills an email quickly: past this, a section links to the site for the rest.
+MAX_ITEMS = 8
+LIVE_INITIATIVE_STATUSES = [Initiative.Status.IDEA, Initiative.Status.PLANNING, Initiative.Status.ACTIVE]
+_INITIATIVE = ["initiative__slug", "initiative__title", "initiative__group_id", "initiative__neighbourhood_id"]
+ROLE_FIELDS = ["pk", "title", "slots", "filled", *_INITIATIVE]
+ASK_FIELDS = ["pk", "title", *_INITIATIVE]
+DECISION_FIELDS = ["pk", "question", "closes_at", *_INITIATIVE]
+LEFT_STATUSES = {Membership.Status.LEFT, Membership.Status.REMOVED, Membership.Status.BANNED}
+
+SUBJECT_TEMPLATE = "notifications/emails/digest.subject.txt"
+TEXT_TEMPLATE = "notifications/emails/digest.txt"
+HTML_TEMPLATE = "notifications/emails/digest.html"
+BLOCK_TEXT_TEMPLATE = "notifications/emails/_digest_block.txt"
+BLOCK_HTML_TEMPLATE = "notifications/emails/_digest_block.html"
+TEMPLATES = [SUBJECT_TEMPLATE, TEXT_TEMPLATE, HTML_TEMPLATE, BLOCK_TEXT_TEMPLATE, BLOCK_HTML_TEMPLATE]
+
+# Section keys in the order they appear under each group.
+NEIGHBOURS, POSTS, EVENTS, INITIATIVES, DECISIONS = "neighbours", "posts", "events", "initiatives", "decisions"
+SECTION_ORDER = [NEIGHBOURS, POSTS, EVENTS, INITIATIVES, DECISIONS]
+SECTION_OF_CATEGORY = {
+    Category.MEMBERSHIP: NEIGHBOURS,
+    Category.NEIGHBOURS: NEIGHBOURS,
+    Category.POSTS: POSTS,
+    Category.REPLIES: POSTS,
+    Category.EVENTS: EVENTS,
+    Category.INITIATIVES: INITIATIVES,
+    Category.COUNCIL: INITIATIVES,
+    Category.DECISIONS: DECISIONS,
+}
+
+
+def section_titles() -> dict[str, str]:
+    return {
+        NEIGHBOURS: _("New neighbours"),
+        POSTS: _("Posts"),
+        EVENTS: _("Upcoming events"),
+        INITIATIVES: _("Initiatives that need help"),
+        DECISIONS: _("Decisions closing soon"),
+    }
+
+
+# --- Who is due -----------------------------------------------------------------------------------------------
+
+
+def period_start_for(now: datetime) -> date:
+    """The day a digest due at `now` belongs to: the date in Europe/London."""
+    return now.astimezone(LONDON).date()
+
+
+def due_moment(period_start: date, hour: int) -> datetime:
+    """When a digest for `period_start` at `hour` is due. It includes what was recorded before this moment."""
+    return datetime.combine(period_start, time(hour), tzinfo=LONDON)
+
+
+def frequency_expression() -> Case | Coalesce:
+    """Each notification's frequency for its recipient now: their choice, or the category's default."""
+    chosen = Preference.objects.filter(user=OuterRef("recipient"), category=OuterRef("category")).values("frequency")
+    default = Case(
+        *[When(category=category, then=Value(str(frequency))) for category, frequency in DEFAULT_FREQUENCY.items()],
+        default=Value(Frequency.IN_APP.value),
+    )
+    return Coalesce(Subquery(chosen[:1]), default)
+
+
+def digestible(period: str) -> "QuerySet[Notification]":  # noqa: F821
+    """Notifications not yet in a digest whose recipient wants their category in this period's digest."""
+    return (
+        Notification.objects.filter(digested_at__isnull=True)
+        .annotate(frequency=frequency_expression())
+        .filter(frequency=period)
+    )
+
+
+def due_users(period: str, now: datetime, batch_size: int = BATCH_SIZE) -> Iterator[list[int]]:
+    """Ids of people whose `period` digest is due at `now`, in batches of `batch_size`, one query in all.
+
+    Due means: it is their hour (`digest_hour`, 8 by default, or up to `CATCH_UP_HOURS` after it if a beat tick was
+    missed) in Europe/London, on their weekday for weekly digests (`digest_weekday`, Saturday by default); they are
+    active, have not paused notification emails and their address has not bounced; no digest for this period has
+    been sent to them yet; and at least one notification recorded before their hour is waiting for this digest.
+    A claim left unsent by a failed attempt does not stop them being due, so a later tick finishes the job.
+    """
+    _check_period(period)
+    local = now.astimezone(LONDON)
+    start = local.date()
+    hours = [h for h in range(local.hour - CATCH_UP_HOURS + 1, local.hour + 1) if h >= 0]
+    waiting = Q()
+    for hour in hours:
+        pending = digestible(period).filter(recipient=OuterRef("pk"), created_at__lt=due_moment(start, hour))
+        waiting |= Q(hour=hour) & Q(Exists(pending))
+    users = (
+        User.objects.filter(is_active=True)
+        .filter(preferences.deliverable_filter())
+        .annotate(hour=Coalesce(F("delivery_settings__digest_hour"), Value(DEFAULT_HOUR)))
+    )
+    if period == Period.WEEKLY:
+        users = users.annotate(weekday=Coalesce(F("delivery_settings__digest_weekday"), Value(DEFAULT_WEEKDAY)))
+        users = users.filter(weekday=local.weekday())
+    sent = DigestDelivery.objects.filter(user=OuterRef("pk"), period=period, period_start=start, sent_at__isnull=False)
+    ids = users.filter(hour__in=hours).filter(waiting).exclude(Exists(sent)).order_by("pk").values_list("pk", flat=True)
+    batch: list[int] = []
+    for user_id in ids.iterator(chunk_size=2000):
+        batch.append(user_id)
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --- What goes in a digest ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    text: str
+    url: str
+
+
+@dataclass
+class Section:
+    key: str
+    title: str = ""
+    items: list[Item] = field(default_factory=list)
+    more: int = 0
+
+
+@dataclass
+class Block:
+    """One group (or a neighbourhood, for neighbourhood-wide initiatives, or "elsewhere") in one person's digest."""
+
+    title: str
+    url: str
+    sort: tuple
+    sections: dict[str, Section] = field(default_factory=dict)
+
+    def add(self, key: str, item: Item) -> None:
+        section = self.sections.setdefault(key, Section(key))
+        if len(section.items) < MAX_ITEMS:
+            section.items.append(item)
+        else:
+            section.more += 1
+
+
+@dataclass
+class Digest:
+    user: User
+    claim: DigestDelivery
+    blocks: list[Block]
+    categories: Counter
+
+
+class Line(NamedTuple):
+    """What a digest needs of one notification, read as a plain row (cheaper than a model instance)."""
+
+    pk: int
+    recipient_id: int
+    category: str
+    url: str
+    line: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What a notification's link points at, found from its URL without a query."""
+
+    group_slug: str | None = None
+    initiative_slug: str | None = None
+    post_id: int | None = None
+    comment_id: int | None = None
+    event_id: int | None = None
+    decision_id: int | None = None
+
+
+@lru_cache(maxsize=20_000)
+def ref_for(url: str) -> Ref:
+    """The objects a notification's URL names. Every member of a group is sent the same URL, so this is cached."""
+    if not url:
+        return Ref()
+    parts = urlsplit(url)
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return Ref()
+    kwargs = match.kwargs
+    comment_id = kwargs.get("comment_id")
+    if comment_id is None and parts.fragment.startswith("comment-") and parts.fragment[8:].isdigit():
+        comment_id = int(parts.fragment[8:])
+    if match.namespace == "neighbourhoods" and "slug" in kwargs:
+        return Ref(
+            group_slug=kwargs["slug"],
+            post_id=kwargs.get("post_id"),
+            comment_id=comment_id,
+            event_id=kwargs.get("event_id"),
+        )
+    if match.namespace == "initiatives" and "slug" in kwargs:
+        return Ref(initiative_slug=kwargs["slug"], decision_id=kwargs.get("decision_id"))
+    return Ref()
+
+
+class BatchContext:
+    """Everything a batch of digests needs beyond the notifications themselves, each kind in one query."""
+
+    def __init__(self, user_ids: list[int], notifications: list[Line], period: str, now: datetime):
+        self.period = period
+        self.now = now
+        refs = [ref_for(n.url) for n in notifications]
+        initiative_slugs = {r.initiative_slug for r in refs if r.initiative_slug}
+        self.initiatives = {
+            i.slug: i
+            for i in Initiative.objects.filter(slug__in=initiative_slugs)
+            .select_related("neighbourhood")
+            .only("pk", "slug", "title", "group_id", "neighbourhood__name")
+        }
+        self.memberships: dict[int, dict[int, str]] = defaultdict(dict)
+        self.joined_recently: set[tuple[int, int]] = set()  # (user, group): they count among the new neighbours
+        since = now - PERIOD_LENGTH[period]
+        for user_id, group_id, status, joined_at in Membership.objects.filter(user_id__in=user_ids).values_list(
+            "user_id", "group_id", "status", "joined_at"
+        ):
+            self.memberships[user_id][group_id] = status
+            if joined_at is not None and since <= joined_at < now:
+                self.joined_recently.add((user_id, group_id))
+        member_groups = {g for by_group in self.memberships.values() for g, s in by_group.items() if s == "active"}
+        group_slugs = {r.group_slug for r in refs if r.group_slug}
+        named_groups = {i.group_id for i in self.initiatives.values() if i.group_id}
+        self.groups = {
+            g.pk: g
+            for g in Group.objects.filter(Q(slug__in=group_slugs) | Q(pk__in=member_groups | named_groups))
+            .select_related("neighbourhood")
+            .only("pk", "slug", "name", "visibility", "neighbourhood__name")
+        }
+        self.group_by_slug = {g.slug: g for g in self.groups.values()}
+        self.neighbourhood_names = {g.neighbourhood_id: g.neighbourhood.name for g in self.groups.values()}
+        self.neighbourhood_names.update({i.neighbourhood_id: i.neighbourhood.name for i in self.initiatives.values()})
+        self.hidden_posts = self._missing_or_hidden(Post, {r.post_id for r in refs if r.post_id})
+        self.hidden_comments = self._missing_or_hidden(Comment, {r.comment_id for r in refs if r.comment_id})
+        self.gone_events = self._missing(Event, {r.event_id for r in refs if r.event_id})
+        self.gone_decisions = self._missing(Decision, {r.decision_id for r in refs if r.decision_id})
+        self._live(member_groups)
+
+    @staticmethod
+    def _missing(model, ids: set[int]) -> set[int]:
+        return ids - set(model.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+
+    @staticmethod
+    def _missing_or_hidden(model, ids: set[int]) -> set[int]:
+        if not ids:
+            return set()
+        return ids - set(model.objects.filter(pk__in=ids, hidden_at__isnull=True).values_list("pk", flat=True))
+
+    def _live(self, member_groups: set[int]) -> None:
+        """What is happening now in the batch's groups: a query per kind for the whole batch, never per person."""
+        neighbourhoods = {self.groups[g].neighbourhood_id for g in member_groups if g in self.groups}
+        in_groups = Q(group_id__in=member_groups)
+        since = self.now - PERIOD_LENGTH[self.period]
+        self.joined = Counter(
+            dict(
+                Membership.objects.filter(in_groups, status="active", joined_at__gte=since, joined_at__lt=self.now)
+                .values_list("group_id")
+                .annotate(n=Count("pk"))
+                .values_list("group_id", "n")
+            )
+        )
+        self.events: dict[int, list[Event]] = defaultdict(list)
+        for event in Event.objects.filter(
+            in_groups, cancelled_at__isnull=True, starts_at__gte=self.now, starts_at__lt=self.now + UPCOMING
+        ).only("pk", "group_id", "title", "starts_at", "place"):
+            self.events[event.group_id].append(event)
+        live = Q(initiative__status__in=LIVE_INITIATIVE_STATUSES) & (
+            Q(initiative__group_id__in=member_groups)
+            | Q(initiative__group__isnull=True, initiative__neighbourhood_id__in=neighbourhoods)
+        )
+        self.help: dict[tuple, list[tuple[str, object]]] = defaultdict(list)
+        roles = (
+            VolunteerRole.objects.filter(live, filled__lt=F("slots"))
+            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=self.now))
+            .select_related("initiative")
+            .only(*ROLE_FIELDS)
+            .order_by("starts_at", "pk")
+        )
+        for role in roles:
+            self.help[self._place(role.initiative)].append(("role", role))
+        for ask in Ask.objects.filter(live, pledged__lt=F("target")).select_related("initiative").only(*ASK_FIELDS):
+            self.help[self._place(ask.initiative)].append(("ask", ask))
+        self.closing: dict[tuple, list[Decision]] = defaultdict(list)
+        for decision in (
+            Decision.objects.filter(
+                Q(initiative__group_id__in=member_groups)
+                | Q(initiative__group__isnull=True, initiative__neighbourhood_id__in=neighbourhoods),
+                status=Decision.Status.OPEN,
+                closes_at__gt=self.now,
+                closes_at__lte=self.now + CLOSING_SOON[self.period],
+            )
+            .exclude(initiative__status=Initiative.Status.ARCHIVED)
+            .select_related("initiative")
+            .only(*DECISION_FIELDS)
+            .order_by("closes_at")
+        ):
+            self.closing[self._place(decision.initiative)].append(decision)
+
+    @staticmethod
+    def _place(initiative: Initiative) -> tuple:
+        if initiative.group_id:
+            return ("group", initiative.group_id)
+        return ("neighbourhood", initiative.neighbourhood_id)
+
+    def place_of(self, notification: Line) -> tuple | None:
+        """The block a notification belongs in, or None if its reader may no longer see it."""
+        ref = ref_for(notification.url)
+        user_id = notification.recipient_id
+        if ref.post_id in self.hidden_posts or ref.comment_id in self.hidden_comments:
+            return None
+        if ref.event_id in self.gone_events or ref.decision_id in self.gone_decisions:
+            return None
+        group = None
+        if ref.group_slug:
+            group = self.group_by_slug.get(ref.group_slug)
+            if group is None:
+                return None  # the group was deleted
+        elif ref.initiative_slug:
+            initiative = self.initiatives.get(ref.initiative_slug)
+            if initiative is None:
+                return None
+            if initiative.group_id is None:
+                return ("neighbourhood", initiative.neighbourhood_id)
+            group = self.groups.get(initiative.group_id)
+            if group is None:
+                return None
+        if group is None:
+            return ("elsewhere", 0)
+        status = self.memberships[user_id].get(group.pk)
+        # News about the membership itself ("you were removed") is exactly what a former member should hear.
+        if notification.category != Category.MEMBERSHIP:
+            if status in LEFT_STATUSES:
+                return None
+            if group.visibility == Group.Visibility.MEMBERS and status != Membership.Status.ACTIVE:
+                return None
+        return ("group", group.pk)
+
+    def member_places(self, user_id: int) -> list[tuple]:
+        groups = [g for g, s in self.memberships[user_id].items() if s == Membership.Status.ACTIVE and g in self.groups]
+        places = [("group", g) for g in groups]
+        places += [("neighbourhood", n) for n in sorted({self.groups[g].neighbourhood_id for g in groups})]
+        return places
+
+
+def _absolute(url: str) -> str:
+    return url if url.startswith(("https://", "http://")) else f"{settings.SITE_URL}{url}"
+
+
+def _when(moment: datetime) -> str:
+    return formats.date_format(moment.astimezone(LONDON), "D j M, H:i")
+
+
+class LiveItems:
+    """Items drawn from what is happening now, rendered once per language per batch and shared by every reader."""
+
+    def __init__(self, batch: BatchContext):
+        self.batch = batch
+        self.cache: dict[tuple, list[tuple[str, Item]]] = {}
+
+    def for_place(self, place: tuple, user_id: int) -> list[tuple[str, Item]]:
+        key = (translation.get_language(), place, (user_id, place[1]) in self.batch.joined_recently)
+        if key not in self.cache:
+            self.cache[key] = self._render(place, user_id)
+        return self.cache[key]
+
+    def _render(self, place: tuple, user_id: int) -> list[tuple[str, Item]]:
+        batch = self.batch
+        items: list[tuple[str, Item]] = []
+        kind, pk = place
+        if kind == "group":
+            group = batch.groups[pk]
+            # A reader who joined this week is not news to themselves.
+            joined = batch.joined.get(pk, 0) - ((user_id, pk) in batch.joined_recently)
+            if joined > 0:
+                text = ngettext(
+                    "%(count)s neighbour joined the group", "%(count)s neighbours joined the group", joined
+                ) % {"count": joined}
+                items.append((NEIGHBOURS, Item(text, _absolute(group.get_absolute_url()))))
+            for event in batch.events.get(pk, []):
+                text = _("%(title)s, %(when)s at %(place)s") % {
+                    "title": event.title,
+                    "when": _when(event.starts_at),
+                    "place": event.place,
+                }
+                url = reverse("neighbourhoods:event-detail", args=[group.slug, event.pk])
+                items.append((EVENTS, Item(text, _absolute(url))))
+        for what, thing in batch.help.get(place, []):
+            initiative = thing.initiative
+            if what == "role":
+                left = thing.slots - thing.filled
+                text = ngettext(
+                    "%(initiative)s needs %(count)s more volunteer: %(role)s",
+                    "%(initiative)s needs %(count)s more volunteers: %(role)s",
+                    left,
+                ) % {"initiative": initiative.title, "count": left, "role": thing.title}
+                url = reverse("initiatives:volunteer", args=[initiative.slug])
+            else:
+                text = _("%(initiative)s still needs: %(ask)s") % {"initiative": initiative.title, "ask": thing.title}
+                url = reverse("initiatives:asks", args=[initiative.slug])
+            items.append((INITIATIVES, Item(text, _absolute(url))))
+        for decision in batch.closing.get(place, []):
+            text = _("Closes %(when)s: %(question)s") % {
+                "when": _when(decision.closes_at),
+                "question": decision.question,
+            }
+            url = reverse("initiatives:decision-detail", args=[decision.initiative.slug, decision.pk])
+            items.append((DECISIONS, Item(text, _absolute(url))))
+        return items
+
+
+def build_digest(
+    user: User, claim: DigestDelivery, notifications: list[Line], batch: BatchContext, live: LiveItems
+) -> Digest:
+    """One person's digest, in the active language: their notifications' lines grouped by group, then what is
+    happening now in their groups. `blocks` is empty when nothing they may still see is left."""
+    blocks: dict[tuple, Block] = {}
+    included: list[int] = []
+    categories: Counter = Counter()
+    for notification in notifications:
+        place = batch.place_of(notification)
+        if place is None:
+            continue
+        included.append(notification.pk)
+        categories[notification.category] += 1
+        text = notification.line or _("There is news for you about “%(category)s”.") % {
+            "category": Category(notification.category).label
+        }
+        url = _absolute(notification.url or reverse("notifications:list"))
+        _block(blocks, place, batch).add(SECTION_OF_CATEGORY.get(notification.category, POSTS), Item(text, url))
+    if included:
+        for place in batch.member_places(user.pk):
+            for key, item in live.for_place(place, user.pk):
+                _block(blocks, place, batch).add(key, item)
+    titles = section_titles()
+    ordered = sorted(blocks.values(), key=lambda b: b.sort)
+    for block in ordered:
+        block.sections = {key: block.sections[key] for key in SECTION_ORDER if key in block.sections}
+        for section in block.sections.values():
+            section.title = titles[section.key]
+    return Digest(user=user, claim=claim, blocks=ordered if included else [], categories=categories)
+
+
+def _block(blocks: dict[tuple, Block], place: tuple, batch: BatchContext) -> Block:
+    block = blocks.get(place)
+    if block is None:
+        kind, pk = place
+        if kind == "group":
+            group = batch.groups[pk]
+            block = Block(group.name, _absolute(group.get_absolute_url()), (0, group.name.casefold(), pk))
+        elif kind == "neighbourhood":
+            name = batch.neighbourhood_names.get(pk, "")
+            block = Block(_("Across %(neighbourhood)s") % {"neighbourhood": name}, "", (1, name.casefold(), pk))
+        else:
+            block = Block(_("Elsewhere"), "", (2, "", 0))
+        blocks[place] = block
+    return block
+
+
+# --- Rendering and sending ------------------------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders one batch's emails. Each notification's line was rendered when it was recorded; a group's block is
+    the same for most of its members, so each distinct block is rendered once per language and reused."""
+
+    def __init__(self, period: str, period_start: date):
+        self.period = period
+        self.period_start = period_start
+        self.blocks: dict[tuple, tuple[str, str]] = {}
+        self.subjects: dict[tuple, str] = {}
+        self.settings_url = _absolute(reverse("notifications:preferences"))
+        self.templates = {name: get_template(name) for name in TEMPLATES}
+
+    def _block(self, block: Block) -> tuple[str, str]:
+        sections = tuple(
+            (section.title, tuple((item.text, item.url) for item in section.items), section.more)
+            for section in block.sections.values()
+        )
+        key = (translation.get_language(), block.title, block.url, sections)
+        if key not in self.blocks:
+            context = {
+                "block": {
+                    "title": block.title,
+                    "url": block.url,
+                    "sections": [{"title": t, "items": i, "more": m} for t, i, m in sections],
+                }
+            }
+            self.blocks[key] = (
+                self.templates[BLOCK_TEXT_TEMPLATE].render(context),
+                self.templates[BLOCK_HTML_TEMPLATE].render(context),
+            )
+        return self.blocks[key]
+
+    def message(self, digest: Digest) -> mail.EmailMultiAlternatives:
+        """The email for one digest, in the active language (the caller sets the reader's)."""
+        user = digest.user
+        profile = getattr(user, "profile", None)
+        count = sum(digest.categories.values())
+        subject_key = (translation.get_language(), count)
+        if subject_key not in self.subjects:
+            rendered = self.templates[SUBJECT_TEMPLATE].render({"period": self.period, "count": count})
+            self.subjects[subject_key] = " ".join(rendered.split())
+        subject = self.subjects[subject_key]
+        # The one-click header carries one category; the most frequent one in this email stands for the digest.
+        category = digest.categories.most_common(1)[0][0]
+        unsubscribe_url = unsubscribe.unsubscribe_url(user, category)
+        blocks = [self._block(block) for block in digest.blocks]
+        context = {
+            "subject": subject,
+            "name": profile.display_name if profile is not None else "",
+            "period": self.period,
+            "blocks": "".join(text for text, _html in blocks),
+            "categories": ", ".join(str(Category(c).label) for c in sorted(digest.categories)),
+            "settings_url": self.settings_url,
+            "unsubscribe_url": unsubscribe_url,
+            "unsubscribe_category": Category(category).label,
+        }
+        text = self.templates[TEXT_TEMPLATE].render(context)
+        context["blocks"] = mark_safe("".join(html for _text, html in blocks))  # noqa: S308 (rendered, escaped)
+        headers = {
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # The same id for every attempt at this digest, so a mail system that sees it twice can tell.
+            "Message-ID": f"<digest.{self.period}.{self.period_start:%Y%m%d}.{user.pk}@{_mail_domain()}>",
+        }
+        message = mail.EmailMultiAlternatives(subject, text, to=[user.email], headers=headers)
+        message.attach_alternative(self.templates[HTML_TEMPLATE].render(context), "text/html")
+        return message
+
+
+def render_message(digest: Digest, period: str, period_start: date) -> mail.EmailMultiAlternatives:
+    """One digest's email on its own, in the active language."""
+    return Renderer(period, period_start).message(digest)
+
+
+@lru_cache(maxsize=1)
+def _mail_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def wire_bytes(message: mail.EmailMultiAlternatives) -> bytes:
+    """The message as it goes over SMTP: the headers and the two quoted-printable parts Django would write, built
+    directly rather than through the `email` package, whose header folding costs more than the rest of an email."""
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    boundary = f"==============={secrets.token_hex(12)}=="
+    subject = message.subject
+    if not subject.isascii():
+        subject = Header(subject, "utf-8").encode()
+    headers = [
+        f"Subject: {subject}",
+        f"From: {sanitize_address(message.from_email, encoding)}",
+        f"To: {', '.join(sanitize_address(address, encoding) for address in message.to)}",
+        f"Date: {formatdate(localtime=False)}",
+        "MIME-Version: 1.0",
+        *(f"{name}: {value}" for name, value in message.extra_headers.items()),
+        f'Content-Type: multipart/alternative; boundary="{boundary}"',
+    ]
+    parts = [(message.body, "text/plain")] + [(content, mimetype) for content, mimetype in message.alternatives]
+    chunks = ["\r\n".join(headers).encode(), b"\r\n\r\n"]
+    for content, mimetype in parts:
+        body = binascii.b2a_qp(content.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+        chunks.append(
+            f'--{boundary}\r\nContent-Type: {mimetype}; charset="utf-8"\r\n'
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode()
+        )
+        chunks += [body, b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks)
+
+
+class AlreadySent(Exception):
+    """Another attempt stamped this digest first: this one must not finish sending it."""
+
+
+STAMP_SQL = (
+    "UPDATE notifications_digestdelivery SET sent_at = %s, notification_count = %s WHERE id = %s AND sent_at IS NULL"
+)
+UNSTAMP_SQL = (
+    "UPDATE notifications_digestdelivery SET sent_at = NULL, notification_count = 0 WHERE id = %s AND sent_at = %s"
+)
+
+
+class _Stamp:
+    """The `sent_at` stamp of one digest, committed just before the server is asked to accept the email.
+
+    On PostgreSQL, outside any transaction (as in a worker), the stamp is a transaction whose COMMIT is written to
+    the database and, without waiting for the answer, the final "." straight after: two writes microseconds apart.
+    A COMMIT that reached the database's socket is carried out even if this process dies the next instant, and a
+    "." that reached the mail server's socket is delivered even if this process dies (RFC 5321 §4.1.1.4 has the
+    server process a message once its "." arrives). The answers to both are read later, after the next email has
+    been built, so that work overlaps the server's. Anywhere else (SQLite, or inside a caller's transaction, as in
+    tests) the stamp is a plain committed statement followed by the ".", and the answer is read at once.
+    """
+
+    def __init__(self, claim_pk: int, count: int):
+        self.claim_pk = claim_pk
+        self.count = count
+        self.at = timezone.now()
+        self.outstanding = False
+
+    def commit_then(self, finish) -> bool:
+        """Stamp, commit, then `finish()`. False (and nothing done) if another attempt stamped it first."""
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            with connection.cursor() as cursor:
+                cursor.execute(STAMP_SQL, [self.at, self.count, self.claim_pk])
+                if not cursor.rowcount:
+                    return False
+            finish()
+            return True
+        connection.ensure_connection()
+        pgconn = connection.connection.pgconn
+        # One round trip opens the transaction and takes the row (a concurrent attempt waits on its lock, then
+        # finds it stamped). The values are a timestamp and two integers this code made, written as literals.
+        at, count, pk = self.at.isoformat(), int(self.count), int(self.claim_pk)
+        table = "notifications_digestdelivery"
+        stamp = f"BEGIN; UPDATE {table} SET sent_at = '{at}', notification_count = {count} WHERE id = {pk} AND sent_at IS NULL"  # noqa: E501, S608
+        result = _run(pgconn, stamp.encode())
+        if result.command_tuples != 1:
+            _run(pgconn, b"ROLLBACK")
+            return False
+        pgconn.send_query(b"COMMIT")
+        while pgconn.flush():
+            select.select([], [pgconn.socket], [])
+        self.outstanding = True
+        try:
+            finish()
+        except BaseException:
+            self.settle()
+            raise
+        return True
+
+    def settle(self) -> None:
+        """Read the COMMIT's answer, if it is still on its way."""
+        if not self.outstanding:
+            return
+        self.outstanding = False
+        _collect(connection.connection.pgconn)
+
+    def take_back(self) -> None:
+        self.settle()
+        with connection.cursor() as cursor:
+            cursor.execute(UNSTAMP_SQL, [self.claim_pk, self.at])
+
+
+def _run(pgconn, query: bytes):
+    """Run statements on the raw connection and return the last result (raising on an error)."""
+    pgconn.send_query(query)
+    while pgconn.flush():
+        select.select([], [pgconn.socket], [])
+    return _collect(pgconn)
+
+
+def _collect(pgconn):
+    """Wait for a statement's results; raise `DatabaseError` if it failed, else return the last one."""
+    last = failed = None
+    while True:
+        while pgconn.is_busy():
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        result = pgconn.get_result()
+        if result is None:
+            break
+        if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+            failed = result.get_error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b"statement failed"
+        last = result
+    if failed is not None:
+        raise DatabaseError(failed.decode(errors="replace"))
+    return last
+
+
+class _InFlight:
+    """An email whose final "." has been sent and whose server answer has not been read yet."""
+
+    def __init__(self, digest: Digest, stamp: _Stamp, smtp):
+        self.digest, self.stamp, self.smtp = digest, stamp, smtp
+
+    def read_reply(self) -> None:
+        """Read the server's answer; raise (with the stamp taken back) if it refused the email.
+
+        The stamp's COMMIT answer is left to be read just before the next stamp, so the database's flush to disk
+        overlaps the next email's first commands."""
+        if self.smtp is None:
+            return
+        code, reply = self.smtp.getreply()
+        if code != 250:
+            self.stamp.take_back()
+            raise smtplib.SMTPDataError(code, reply)
+
+
+def _start(backend, digest: Digest, message: mail.EmailMessage, before_stamp=None) -> _InFlight:
+    """Hand one digest to the mail server up to its final ".", stamping it just before that.
+
+    Raises `AlreadySent` if another attempt stamped it first, or a server error (nothing stamped).
+    """
+    stamp = _Stamp(digest.claim.pk, sum(digest.categories.values()))
+    if not isinstance(backend, SMTPBackend):
+        if before_stamp is not None:
+            before_stamp()
+
+        # Backends that are not a mail server (memory, files, console) accept or fail in one call.
+        def finish() -> None:
+            backend.send_messages([message])
+
+        try:
+            if not stamp.commit_then(finish):
+                raise AlreadySent
+        except AlreadySent:
+            raise
+        except Exception:
+            stamp.take_back()
+            raise
+        stamp.settle()
+        return _InFlight(digest, stamp, None)
+    smtp = backend.connection
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    sender = sanitize_address(message.from_email, encoding)
+    recipients = [sanitize_address(address, encoding) for address in message.recipients()]
+    payload = wire_bytes(message)
+    smtp.ehlo_or_helo_if_needed()
+    code, reply = smtp.mail(sender)
+    if code != 250:
+        smtp.rset()
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused = {}
+    for recipient in recipients:
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, reply)
+    if len(refused) == len(recipients):
+        smtp.rset()
+        raise smtplib.SMTPRecipientsRefused(refused)
+    code, reply = smtp.docmd("data")
+    if code != 354:
+        smtp.rset()
+        raise smtplib.SMTPDataError(code, reply)
+    data = smtplib._quote_periods(payload)
+    # The server holds the whole message now, and accepts it when the final "." arrives.
+    smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
+    if before_stamp is not None:
+        before_stamp()
+    try:
+        if not stamp.commit_then(lambda: smtp.send(b".\r\n")):
+            raise AlreadySent
+    except smtplib.SMTPServerDisconnected:
+        stamp.take_back()  # the "." never left: nothing was accepted
+        raise
+    return _InFlight(digest, stamp, smtp)
+
+
+def _drop_connection(backend) -> None:
+    """Close the socket without QUIT: a message left unterminated is discarded by the server, never delivered."""
+    smtp = getattr(backend, "connection", None)
+    if smtp is not None:
+        try:
+            smtp.close()
+        finally:
+            backend.connection = None
+
+
+def _open(backend) -> None:
+    backend.open()
+    smtp = getattr(backend, "connection", None)
+    if isinstance(backend, SMTPBackend) and smtp is not None and smtp.sock is not None:
+        # The final "." is a tiny write after the stamp: send it at once instead of waiting for the server to
+        # acknowledge the body (Nagle's algorithm), which would add up to 40 ms per email.
+        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def send_digests(user_ids: Iterable[int], period: str, period_start: date | str) -> int:
+    """Build and send the `period` digest for `period_start` to each of these people, once. Returns how many went.
+
+    Safe to run twice, after a crash, or on two workers at once (see the module docstring). People who paused
+    emails or bounced, or whose digest is empty once permissions are checked again, get nothing; their claims are
+    released. Every notification that was in a sent digest, or was dropped because its reader may no longer see
+    it, is stamped `digested_at`. A failure part-way stamps what was sent, then raises so the task can retry.
+    """
+    _check_period(period)
+    if isinstance(period_start, str):
+        period_start = date.fromisoformat(period_start)
+    ids = sorted(set(user_ids))
+    if not ids:
+        return 0
+    now = timezone.now()
+    DigestDelivery.objects.bulk_create(
+        [DigestDelivery(user_id=pk, period=period, period_start=period_start) for pk in ids], ignore_conflicts=True
+    )
+    claimed = DigestDelivery.objects.filter(user_id__in=ids, period=period, period_start=period_start)
+    claims = {claim.user_id: claim for claim in claimed}
+    users = {
+        u.pk: u
+        for u in User.objects.filter(pk__in=ids)
+        .select_related("profile", "delivery_settings")
+        .only(
+            "pk",
+            "email",
+            "is_active",
+            "profile__language",
+            "profile__display_name",
+            "delivery_settings__paused",
+            "delivery_settings__bounced_at",
+            "delivery_settings__digest_hour",
+        )
+    }
+    cutoffs = {pk: due_moment(period_start, _hour(user)) for pk, user in users.items()}
+    latest = max(cutoffs.values(), default=now)
+    by_user: dict[int, list[Line]] = defaultdict(list)
+    rows = (
+        digestible(period)
+        .filter(recipient_id__in=list(users), created_at__lt=latest)
+        .order_by("created_at", "pk")
+        .values_list(*Line._fields)
+    )
+    for row in rows:
+        notification = Line._make(row)
+        if notification.created_at < cutoffs[notification.recipient_id]:
+            by_user[notification.recipient_id].append(notification)
+
+    finished: list[int] = []  # notifications to stamp digested
+    release: list[int] = []  # claims to give back: nothing was sent
+    candidates = []
+    for pk in ids:
+        claim, user = claims[pk], users.get(pk)
+        if claim.sent_at is not None:
+            # Sent by an earlier attempt that died before stamping the lines: stamp them now.
+            finished += [n.pk for n in by_user[pk]]
+        elif user is None or not user.is_active or not preferences.is_deliverable(user) or not by_user[pk]:
+            release.append(claim.pk)
+        else:
+            candidates.append(pk)
+    batch = BatchContext(candidates, [n for pk in candidates for n in by_user[pk]], period, now)
+    live = LiveItems(batch)
+    renderer = Renderer(period, period_start)
+
+    def prepared() -> Iterator[tuple[Digest, mail.EmailMessage]]:
+        # Built one at a time, while the server works on the previous email; no query runs in here.
+        for pk in candidates:
+            user = users[pk]
+            language = getattr(getattr(user, "profile", None), "language", None) or settings.LANGUAGE_CODE
+            with translation.override(language):
+                digest = build_digest(user, claims[pk], by_user[pk], batch, live)
+                if not digest.blocks:
+                    # Nothing left that they may see: no email, and the dropped lines are done with.
+                    release.append(claims[pk].pk)
+                    finished.extend(n.pk for n in by_user[pk])
+                    continue
+                yield digest, renderer.message(digest)
+
+    sent = 0
+    failure: Exception | None = None
+    try:
+        if candidates:
+            sent, failure = _send_all(prepared(), by_user, finished)
+    finally:
+        if finished:
+            Notification.objects.filter(pk__in=finished, digested_at__isnull=True).update(digested_at=now)
+        if release:
+            DigestDelivery.objects.filter(pk__in=release, sent_at__isnull=True).delete()
+    if failure is not None:
+        logger.warning("Sent %s %s digests before the mail server refused one", sent, period)
+        raise failure
+    return sent
+
+
+def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | None]:
+    """Send every message over one connection (a new one only after abandoning a message another attempt sent).
+
+    Each email's server answer is read after the next email is built, so building overlaps the server's work.
+    """
+    sent = 0
+    backend = None
+    in_flight: _InFlight | None = None
+    unsettled: _Stamp | None = None  # the last stamp whose COMMIT answer is still to be read
+
+    def accepted(flight: _InFlight) -> None:
+        nonlocal sent, unsettled
+        flight.read_reply()
+        sent += 1
+        finished.extend(n.pk for n in by_user[flight.digest.user.pk])
+        unsettled = flight.stamp
+
+    def settle() -> None:
+        if unsettled is not None:
+            unsettled.settle()
+
+    try:
+        for digest, message in prepared:
+            if backend is None:
+                backend = mail.get_connection(fail_silently=False)
+                _open(backend)
+            if in_flight is not None:
+                flight, in_flight = in_flight, None
+                accepted(flight)
+            try:
+                in_flight = _start(backend, digest, message, before_stamp=settle)
+            except AlreadySent:
+                _drop_connection(backend)
+                _open(backend)
+            except smtplib.SMTPRecipientsRefused as error:
+                if not all(code >= 500 for code, _reply in error.recipients.values()):
+                    raise
+                # A permanent refusal of this address: retrying the batch would not help it.
+                logger.warning("The mail server refused the digest for user %s: %s", digest.user.pk, error.recipients)
+        if in_flight is not None:
+            flight, in_flight = in_flight, None
+            accepted(flight)
+        settle()
+    except Exception as error:
+        # If the server hung up after a ".", that stamp stands (the email may have been accepted).
+        return sent, error
+    finally:
+        for stamp in (unsettled, in_flight.stamp if in_flight is not None else None):
+            if stamp is not None:
+                with contextlib.suppress(Exception):
+                    stamp.settle()
+        if backend is not None:
+            try:
+                backend.close()
+            except Exception:  # a connection already broken has nothing left to close
+                _drop_connection(backend)
+    return sent, None
+
+
+def _hour(user: User) -> int:
+    try:
+        return user.delivery_settings.digest_hour
+    except DeliverySettings.DoesNotExist:
+        return DEFAULT_HOUR
+
+
+def _check_period(period: str) -> None:
+    if period not in Period.values:
+        raise ValueError(f"Unknown digest period {period!r}")

@@ -1,0 +1,408 @@
+import itertools
+import socket
+from datetime import timedelta
+from smtplib import SMTPDataError, SMTPException
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from config.celery import app
+from notifications import delivery, delivery_tasks
+from notifications.models import Category, DeliverySettings, Frequency, Notification, Preference
+from notifications.unsubscribe import read_token, unsubscribe_url
+from tests.factories import UserFactory
+
+_keys = itertools.count()
+
+
+def make_notification(recipient, *, category=Category.REPLIES, line="Sam commented on your post", url="/p/1/", **kw):
+    return Notification.objects.create(
+        recipient=recipient,
+        event=kw.pop("event", "comment.created"),
+        category=category,
+        dedupe_key=f"test:{next(_keys)}:{recipient.pk}",
+        line=line,
+        url=url,
+        **kw,
+    )
+
+
+def speaking(language: str):
+    user = UserFactory()
+    user.profile.language = language
+    user.profile.save()
+    return user
+
+
+def html_of(message) -> str:
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    return html
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The id lists handed to the delivery task, in order, instead of going to the broker."""
+    calls: list[list[int]] = []
+    monkeypatch.setattr(delivery_tasks.deliver_notifications, "delay", lambda ids: calls.append(list(ids)))
+    return calls
+
+
+# --- The email ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_immediate_notification_is_emailed_with_text_and_html_parts_and_the_link(mailoutbox):
+    person = UserFactory(profile__display_name="Ruth")
+    notification = make_notification(person, line="Sam commented on your post “Litter pick?”", url="/posts/42/")
+
+    assert delivery.deliver_notifications([notification.pk]) == 1
+
+    [message] = mailoutbox
+    assert message.to == [person.email]
+    assert message.from_email == settings.DEFAULT_FROM_EMAIL
+    assert message.subject == "Sam commented on your post “Litter pick?”"
+    link = f"{settings.SITE_URL}/posts/42/"
+    settings_url = f"{settings.SITE_URL}{reverse('notifications:preferences')}"
+    unsubscribe = unsubscribe_url(person, Category.REPLIES)
+    for body in (message.body, html_of(message)):
+        assert "Hello Ruth," in body
+        assert "Sam commented on your post “Litter pick?”" in body
+        assert link in body
+        assert "Manage your notification settings" in body
+        assert settings_url in body
+        assert unsubscribe in body
+    html = html_of(message)
+    assert f'<a href="{link}"' in html
+    assert f'<a href="{settings_url}"' in html
+    assert f'<a href="{unsubscribe}"' in html
+    assert html.count("<h1") == 1
+    assert "<" not in message.body
+    notification.refresh_from_db()
+    assert notification.delivered_at is not None
+
+
+@pytest.mark.django_db
+def test_the_line_is_escaped_in_html_and_left_as_written_in_text(mailoutbox):
+    person = UserFactory()
+    notification = make_notification(person, line='Jo & Al said "<b>hi</b>"')
+
+    delivery.deliver_notifications([notification.pk])
+
+    [message] = mailoutbox
+    assert message.subject == 'Jo & Al said "<b>hi</b>"'
+    assert 'Jo & Al said "<b>hi</b>"' in message.body
+    assert "Jo &amp; Al said &quot;&lt;b&gt;hi&lt;/b&gt;&quot;" in html_of(message)
+    assert "<b>hi</b>" not in html_of(message)
+
+
+@pytest.mark.django_db
+def test_a_notification_without_a_link_points_to_the_notifications_page(mailoutbox):
+    notification = make_notification(UserFactory(), url="")
+
+    delivery.deliver_notifications([notification.pk])
+
+    assert f"{settings.SITE_URL}{reverse('notifications:list')}" in mailoutbox[0].body
+
+
+@pytest.mark.django_db
+def test_each_email_is_in_its_recipients_language(mailoutbox):
+    welsh, english = speaking("cy"), speaking("en-gb")
+    for person in (welsh, english):
+        Preference.objects.create(user=person, category=Category.EVENTS, frequency=Frequency.IMMEDIATE)
+    rows = [make_notification(person, category=Category.EVENTS) for person in (welsh, english)]
+
+    assert delivery.deliver_notifications([row.pk for row in rows]) == 2
+
+    by_recipient = {message.to[0]: message for message in mailoutbox}
+    cymraeg, saesneg = by_recipient[welsh.email], by_recipient[english.email]
+    assert '<html lang="cy">' in html_of(cymraeg)
+    assert "Digwyddiadau" in cymraeg.body
+    assert "Digwyddiadau" in html_of(cymraeg)
+    assert '<html lang="en-gb">' in html_of(saesneg)
+    assert "Events" in saesneg.body
+    assert "Digwyddiadau" not in saesneg.body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("category", Category.values)
+def test_every_notification_email_carries_one_click_unsubscribe_headers(category, mailoutbox):
+    person = UserFactory()
+    Preference.objects.create(user=person, category=category, frequency=Frequency.IMMEDIATE)
+    notification = make_notification(person, category=category)
+
+    delivery.deliver_notifications([notification.pk])
+
+    [message] = mailoutbox
+    headers = message.message()
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = headers["List-Unsubscribe"]
+    assert link == f"<{unsubscribe_url(person, category)}>"
+    assert link.startswith(f"<{settings.SITE_URL}/")
+    assert read_token(link.strip("<>").rstrip("/").rsplit("/", 1)[-1]) == (person.pk, category)
+
+
+# --- Who gets one ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_people_who_paused_or_bounced_get_no_email_and_their_rows_are_closed(mailoutbox):
+    paused, bounced, keen = UserFactory(), UserFactory(), UserFactory()
+    DeliverySettings.objects.create(user=paused, paused=True)
+    DeliverySettings.objects.create(user=bounced, bounced_at=timezone.now(), bounce_reason="550 no such user")
+    DeliverySettings.objects.create(user=keen, paused=False, digest_hour=7)
+    rows = {person: make_notification(person) for person in (paused, bounced, keen)}
+
+    assert delivery.deliver_notifications([row.pk for row in rows.values()]) == 1
+
+    assert [message.to for message in mailoutbox] == [[keen.email]]
+    # Closed, so neither the sweep nor unpausing later sends them one by one; they stay on the site.
+    assert Notification.objects.filter(delivered_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_rows_the_person_now_wants_in_a_digest_or_on_the_site_are_left_for_those(mailoutbox):
+    weekly, site_only, by_default = UserFactory(), UserFactory(), UserFactory()
+    Preference.objects.create(user=weekly, category=Category.REPLIES, frequency=Frequency.WEEKLY)
+    Preference.objects.create(user=site_only, category=Category.REPLIES, frequency=Frequency.IN_APP)
+    rows = [
+        make_notification(weekly),
+        make_notification(site_only),
+        make_notification(by_default, category=Category.POSTS),  # posts default to the weekly email
+    ]
+
+    assert delivery.deliver_notifications([row.pk for row in rows]) == 0
+
+    assert mailoutbox == []
+    assert Notification.objects.filter(delivered_at__isnull=True).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_row_already_in_a_digest_is_not_emailed_again(mailoutbox):
+    person = UserFactory()
+    notification = make_notification(person, digested_at=timezone.now())
+
+    assert delivery.deliver_notifications([notification.pk]) == 0
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_delivering_the_same_notifications_twice_sends_each_once(mailoutbox):
+    people = UserFactory.create_batch(3)
+    ids = [make_notification(person).pk for person in people]
+
+    assert delivery.deliver_notifications(ids) == 3
+    stamps = dict(Notification.objects.values_list("pk", "delivered_at"))
+    assert delivery.deliver_notifications(ids) == 0
+    assert delivery.deliver_notifications([*ids, *ids]) == 0
+
+    assert sorted(message.to[0] for message in mailoutbox) == sorted(person.email for person in people)
+    assert dict(Notification.objects.values_list("pk", "delivered_at")) == stamps
+
+
+@pytest.mark.django_db
+def test_unknown_or_empty_ids_send_nothing(mailoutbox):
+    assert delivery.deliver_notifications([]) == 0
+    assert delivery.deliver_notifications([987654321]) == 0
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_a_batch_runs_the_same_queries_however_many_emails_it_sends(django_assert_num_queries, mailoutbox):
+    def batch(size):
+        people = UserFactory.create_batch(size)
+        rows = [make_notification(p) for p in people] + [make_notification(p, category=Category.EVENTS) for p in people]
+        return [row.pk for row in rows]
+
+    small, large = batch(2), batch(12)
+    # Savepoint, lock and load, one preference query per category, one stamp, release.
+    with django_assert_num_queries(6):
+        assert delivery.deliver_notifications(small) == 2
+    with django_assert_num_queries(6):
+        assert delivery.deliver_notifications(large) == 12
+
+
+# --- When the mail server fails -------------------------------------------------------------------------------
+
+
+class SecondMessageRefused(LocmemBackend):
+    """Accepts one message, then answers 451 like a busy server."""
+
+    def send_messages(self, messages):
+        if mail.outbox:
+            raise SMTPDataError(451, b"4.3.0 Try again later")
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db
+def test_a_failure_part_way_keeps_the_stamps_of_emails_already_accepted_and_raises_for_a_retry(settings, mailoutbox):
+    settings.EMAIL_BACKEND = f"{__name__}.SecondMessageRefused"
+    first, second = make_notification(UserFactory()), make_notification(UserFactory())
+
+    with pytest.raises(SMTPDataError):
+        delivery.deliver_notifications([first.pk, second.pk])
+
+    assert len(mailoutbox) == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.delivered_at is not None
+    assert second.delivered_at is None
+
+    # The retry sends only what is left.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert delivery.deliver_notifications([first.pk, second.pk]) == 1
+    assert [message.to for message in mailoutbox] == [[first.recipient.email], [second.recipient.email]]
+
+
+@pytest.mark.django_db
+def test_an_unreachable_mail_server_stamps_nothing_and_raises_for_a_retry(settings):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    notification = make_notification(UserFactory())
+
+    with pytest.raises(OSError):  # noqa: PT011 - the refusal is what the task retries on
+        delivery.deliver_notifications([notification.pk])
+
+    notification.refresh_from_db()
+    assert notification.delivered_at is None
+
+
+def test_the_task_retries_mail_server_failures_with_growing_jittered_waits():
+    task = app.tasks["notifications.delivery_tasks.deliver_notifications"]
+    assert set(task.autoretry_for) >= {SMTPException, OSError}
+    assert task.retry_backoff is True
+    assert task.retry_jitter is True
+    assert task.retry_backoff_max == 600
+    assert task.max_retries == 8
+
+
+def test_beat_runs_the_sweep_every_two_minutes():
+    entry = settings.CELERY_BEAT_SCHEDULE["notifications.requeue_undelivered"]
+    assert entry["task"] in app.tasks
+    assert entry["schedule"].minute == set(range(0, 60, 2))
+
+
+# --- Queuing ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_only_recipients_who_chose_immediate_email_are_picked_for_queuing():
+    default_immediate, chose_weekly, default_weekly, chose_immediate = UserFactory.create_batch(4)
+    Preference.objects.create(user=chose_weekly, category=Category.REPLIES, frequency=Frequency.WEEKLY)
+    Preference.objects.create(user=chose_immediate, category=Category.POSTS, frequency=Frequency.IMMEDIATE)
+    rows = [
+        Notification(recipient=default_immediate, category=Category.REPLIES),
+        Notification(recipient=chose_weekly, category=Category.REPLIES),
+        Notification(recipient=default_weekly, category=Category.POSTS),
+        Notification(recipient=chose_immediate, category=Category.POSTS),
+    ]
+
+    assert delivery.immediate_recipient_ids(rows) == {default_immediate.pk, chose_immediate.pk}
+    assert delivery.immediate_recipient_ids([]) == set()
+
+
+@pytest.mark.django_db
+def test_delivery_is_queued_only_when_the_transaction_commits(django_capture_on_commit_callbacks, queued, monkeypatch):
+    monkeypatch.setattr(delivery, "BATCH_SIZE", 2)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        assert delivery.enqueue_immediate([5, 3, 1, 3, 4]) == 4
+        assert queued == []
+
+    assert len(callbacks) == 2
+    assert queued == [[1, 3], [4, 5]]
+
+
+@pytest.mark.django_db
+def test_nothing_is_queued_when_the_change_rolls_back(django_capture_on_commit_callbacks, queued):
+    def change_that_fails():
+        with transaction.atomic():
+            delivery.enqueue_immediate([1])
+            raise RuntimeError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        change_that_fails()
+
+    assert callbacks == []
+    assert queued == []
+
+
+@pytest.mark.django_db
+def test_an_unreachable_broker_does_not_undo_or_fail_the_change(django_capture_on_commit_callbacks, monkeypatch):
+    def broker_down(ids):
+        raise OSError("Connection refused")
+
+    monkeypatch.setattr(delivery_tasks.deliver_notifications, "delay", broker_down)
+    person = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        notification = make_notification(person)
+        delivery.enqueue_immediate([notification.pk])
+
+    assert len(callbacks) == 1
+    # Committed and still due, so the sweep sends it.
+    assert Notification.objects.filter(pk=notification.pk, delivered_at__isnull=True).exists()
+
+
+# --- The sweep --------------------------------------------------------------------------------------------------
+
+
+def aged(notification, minutes):
+    Notification.objects.filter(pk=notification.pk).update(created_at=timezone.now() - timedelta(minutes=minutes))
+    return notification
+
+
+@pytest.mark.django_db
+def test_the_sweep_queues_only_old_undelivered_immediate_notifications(queued, settings):
+    settings.NOTIFICATIONS_REQUEUE_AFTER_MINUTES = 5
+    person, paused = UserFactory(), UserFactory()
+    DeliverySettings.objects.create(user=paused, paused=True)
+    Preference.objects.create(user=person, category=Category.EVENTS, frequency=Frequency.IMMEDIATE)
+    Preference.objects.create(user=person, category=Category.NEIGHBOURS, frequency=Frequency.IN_APP)
+    due = [
+        aged(make_notification(person), 6),  # immediate by default
+        aged(make_notification(person, category=Category.EVENTS), 30),  # immediate by choice
+        aged(make_notification(paused), 6),  # queued, so delivery closes it
+    ]
+    aged(make_notification(person), 2)  # too recent: its own task may still be on the way
+    aged(make_notification(person, delivered_at=timezone.now()), 30)
+    aged(make_notification(person, digested_at=timezone.now()), 30)
+    aged(make_notification(person, category=Category.POSTS), 30)  # weekly by default
+    aged(make_notification(person, category=Category.NEIGHBOURS), 30)  # site only by choice
+    aged(make_notification(person), 60 * 25)  # past the sweep's window
+
+    assert delivery.requeue_undelivered() == 3
+
+    assert queued == [sorted(row.pk for row in due)]
+
+
+@pytest.mark.django_db
+def test_the_sweep_queues_in_batches_and_can_be_told_a_shorter_wait(queued, monkeypatch):
+    monkeypatch.setattr(delivery, "BATCH_SIZE", 2)
+    people = UserFactory.create_batch(5)
+    ids = [make_notification(person).pk for person in people]
+
+    assert delivery.requeue_undelivered() == 0  # all newer than the setting's five minutes
+    assert delivery.requeue_undelivered(after_minutes=0) == 5
+
+    assert queued == [ids[0:2], ids[2:4], ids[4:5]]
+
+
+@pytest.mark.django_db
+def test_swept_notifications_are_sent_once_however_often_the_sweep_runs(queued, mailoutbox):
+    ids = [aged(make_notification(person), 10).pk for person in UserFactory.create_batch(2)]
+
+    delivery.requeue_undelivered()
+    delivery.requeue_undelivered()
+    for batch in queued:
+        delivery.deliver_notifications(batch)
+
+    assert queued == [ids, ids]
+    assert len(mailoutbox) == 2
+    assert delivery.requeue_undelivered() == 0
