@@ -7,19 +7,23 @@ hourly; it asks `due_users` for everyone whose digest is due at this hour in Eur
 notification was recorded, and sends the batch over one SMTP connection.
 
 Never twice, never lost. A `DigestDelivery(user, period, period_start)` row is claimed for everyone in the batch
-before anything is sent. Each email is then stamped `sent_at` in its own committed statement *after* the message
-has been handed to the mail server but *before* the final "." that asks the server to accept it. So:
+before anything is sent. Each email is then stamped `sent_at` in its own committed transaction *after* the whole
+message has been handed to the mail server but *before* the final "." that asks the server to accept it, and its
+lines are stamped `digested_at` only once the server has said yes. So:
 
 - a claim without `sent_at` means the server never accepted that email (a connection that drops before the "."
   delivers nothing), and any later attempt sends it: a worker killed mid-batch loses nothing;
 - a claim with `sent_at` is never sent again, whoever looks at it: a task run twice, a message redelivered by the
-  broker, or two workers on the same batch at once (the stamp is conditional, so only one of them sends the ".").
+  broker after a worker died, or two workers on the same batch at once (the stamp is conditional on the row, so
+  only one of them sends the "."; the other drops its connection mid-message, which the server discards).
 
-The one gap left is the instant between the stamp's commit and the "." leaving the process: a worker killed exactly
-there leaves that digest stamped but unsent. Its lines are still on the site, and the person gets the next digest as
-usual. We prefer that to the opposite order (stamp after the server's reply), where a worker killed while the server
-is accepting sends the whole email twice. A server that refuses the "." (4xx/5xx) has its stamp taken back and the
-task retries; one that hangs up after the "." is counted as sent.
+What no sender can know is whether a process killed right after the stamp got its "." out. That instant is kept to
+two adjacent writes (the COMMIT to PostgreSQL, then the "." to the mail server, without waiting for the database's
+answer in between; see `_Stamp`), and it errs towards "never twice": such a digest counts as sent, and because its
+lines are stamped `digested_at` only after the server's "250", they stay waiting and the person's next digest carries
+them. At worst a killed process leaves one person a digest late (or, if the server had in fact accepted it, with the
+same lines again next time); it never sends anyone the same digest twice. A server that refuses the "." (4xx/5xx)
+has the stamp taken back and the task retries; one that hangs up after the "." is treated as having accepted it.
 
 Permission is checked again when the email is built, from the object each notification links to: a hidden or
 deleted post or comment, a deleted event, initiative or decision, a group the reader left or was removed or banned
@@ -54,7 +58,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import get_template
 from django.urls import Resolver404, resolve, reverse
 from django.utils import formats, timezone, translation
-from django.utils.safestring import mark_safe
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from psycopg import pq
@@ -230,6 +234,7 @@ class Digest:
     claim: DigestDelivery
     blocks: list[Block]
     categories: Counter
+    lines: list[int]  # every notification this digest deals with, shown or dropped
 
 
 class Line(NamedTuple):
@@ -523,7 +528,13 @@ def build_digest(
         block.sections = {key: block.sections[key] for key in SECTION_ORDER if key in block.sections}
         for section in block.sections.values():
             section.title = titles[section.key]
-    return Digest(user=user, claim=claim, blocks=ordered if included else [], categories=categories)
+    return Digest(
+        user=user,
+        claim=claim,
+        blocks=ordered if included else [],
+        categories=categories,
+        lines=[n.pk for n in notifications],
+    )
 
 
 def _block(blocks: dict[tuple, Block], place: tuple, batch: BatchContext) -> Block:
@@ -553,7 +564,7 @@ class Renderer:
         self.period = period
         self.period_start = period_start
         self.blocks: dict[tuple, tuple[str, str]] = {}
-        self.subjects: dict[tuple, str] = {}
+        self.frames: dict[tuple, tuple[str, str, str]] = {}
         self.settings_url = _absolute(reverse("notifications:preferences"))
         self.templates = {name: get_template(name) for name in TEMPLATES}
 
@@ -577,32 +588,41 @@ class Renderer:
             )
         return self.blocks[key]
 
+    def _frame(self, count: int, categories: tuple[str, ...], category: str) -> tuple[str, str, str]:
+        """Subject, text and HTML around the blocks, rendered once per language and shape, with placeholders for
+        what differs per person (name, blocks, unsubscribe link)."""
+        key = (translation.get_language(), count, categories, category)
+        if key not in self.frames:
+            subject = " ".join(self.templates[SUBJECT_TEMPLATE].render({"period": self.period, "count": count}).split())
+            context = {
+                "subject": subject,
+                "name": NAME,
+                "period": self.period,
+                "blocks": BLOCKS,
+                "categories": ", ".join(str(Category(c).label) for c in categories),
+                "settings_url": self.settings_url,
+                "unsubscribe_url": UNSUBSCRIBE,
+                "unsubscribe_category": Category(category).label,
+            }
+            self.frames[key] = (
+                subject,
+                self.templates[TEXT_TEMPLATE].render(context),
+                self.templates[HTML_TEMPLATE].render(context),
+            )
+        return self.frames[key]
+
     def message(self, digest: Digest) -> mail.EmailMultiAlternatives:
         """The email for one digest, in the active language (the caller sets the reader's)."""
         user = digest.user
         profile = getattr(user, "profile", None)
-        count = sum(digest.categories.values())
-        subject_key = (translation.get_language(), count)
-        if subject_key not in self.subjects:
-            rendered = self.templates[SUBJECT_TEMPLATE].render({"period": self.period, "count": count})
-            self.subjects[subject_key] = " ".join(rendered.split())
-        subject = self.subjects[subject_key]
+        name = profile.display_name if profile is not None else ""
         # The one-click header carries one category; the most frequent one in this email stands for the digest.
         category = digest.categories.most_common(1)[0][0]
+        subject, text, html = self._frame(sum(digest.categories.values()), tuple(sorted(digest.categories)), category)
         unsubscribe_url = unsubscribe.unsubscribe_url(user, category)
         blocks = [self._block(block) for block in digest.blocks]
-        context = {
-            "subject": subject,
-            "name": profile.display_name if profile is not None else "",
-            "period": self.period,
-            "blocks": "".join(text for text, _html in blocks),
-            "categories": ", ".join(str(Category(c).label) for c in sorted(digest.categories)),
-            "settings_url": self.settings_url,
-            "unsubscribe_url": unsubscribe_url,
-            "unsubscribe_category": Category(category).label,
-        }
-        text = self.templates[TEXT_TEMPLATE].render(context)
-        context["blocks"] = mark_safe("".join(html for _text, html in blocks))  # noqa: S308 (rendered, escaped)
+        text = _fill(text, name, "".join(t for t, _h in blocks), unsubscribe_url)
+        html = _fill(html, escape(name), "".join(h for _t, h in blocks), escape(unsubscribe_url))
         headers = {
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -610,18 +630,44 @@ class Renderer:
             "Message-ID": f"<digest.{self.period}.{self.period_start:%Y%m%d}.{user.pk}@{_mail_domain()}>",
         }
         message = mail.EmailMultiAlternatives(subject, text, to=[user.email], headers=headers)
-        message.attach_alternative(self.templates[HTML_TEMPLATE].render(context), "text/html")
+        message.attach_alternative(html, "text/html")
         return message
 
 
-def render_message(digest: Digest, period: str, period_start: date) -> mail.EmailMultiAlternatives:
-    """One digest's email on its own, in the active language."""
-    return Renderer(period, period_start).message(digest)
+# Placeholders in a rendered frame. No name, line or link can contain a NUL character (forms refuse it and
+# PostgreSQL cannot store it), so filling them in one after another cannot bring in another placeholder.
+NAME, BLOCKS, UNSUBSCRIBE = "\x00name\x00", "\x00blocks\x00", "\x00unsubscribe\x00"
+
+
+def _fill(frame: str, name: str, blocks: str, unsubscribe_url: str) -> str:
+    return frame.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe_url).replace(BLOCKS, blocks)
 
 
 @lru_cache(maxsize=1)
 def _mail_domain() -> str:
     return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+@lru_cache(maxsize=64)
+def _sanitized(address: str, encoding: str) -> str:
+    return sanitize_address(address, encoding)
+
+
+def _address(address: str, encoding: str) -> str:
+    """`sanitize_address`, without the cost of the email package's parser for a plain ASCII address."""
+    if address.isascii() and address.count("@") == 1 and not any(c in address for c in ' <>"(),;:\\[]\r\n'):
+        return address
+    return _sanitized(address, encoding)
+
+
+@lru_cache(maxsize=64)
+def _quoted(address: str) -> str:
+    return smtplib.quoteaddr(address)
+
+
+def _envelope(address: str) -> str:
+    """The address as MAIL FROM / RCPT TO want it (what `smtplib` does, without re-parsing a plain address)."""
+    return f"<{address}>" if _address(address, "ascii") is address and address.isascii() else _quoted(address)
 
 
 def wire_bytes(message: mail.EmailMultiAlternatives) -> bytes:
@@ -634,8 +680,8 @@ def wire_bytes(message: mail.EmailMultiAlternatives) -> bytes:
         subject = Header(subject, "utf-8").encode()
     headers = [
         f"Subject: {subject}",
-        f"From: {sanitize_address(message.from_email, encoding)}",
-        f"To: {', '.join(sanitize_address(address, encoding) for address in message.to)}",
+        f"From: {_sanitized(message.from_email, encoding)}",
+        f"To: {', '.join(_address(address, encoding) for address in message.to)}",
         f"Date: {formatdate(localtime=False)}",
         "MIME-Version: 1.0",
         *(f"{name}: {value}" for name, value in message.extra_headers.items()),
@@ -667,46 +713,75 @@ UNSTAMP_SQL = (
 
 
 class _Stamp:
-    """The `sent_at` stamp of one digest, committed just before the server is asked to accept the email.
+    """The `sent_at` stamp of one digest, committed just before the server is asked to accept the email, and the
+    `digested_at` stamp of its lines once it has.
 
     On PostgreSQL, outside any transaction (as in a worker), the stamp is a transaction whose COMMIT is written to
     the database and, without waiting for the answer, the final "." straight after: two writes microseconds apart.
     A COMMIT that reached the database's socket is carried out even if this process dies the next instant, and a
     "." that reached the mail server's socket is delivered even if this process dies (RFC 5321 §4.1.1.4 has the
-    server process a message once its "." arrives). The answers to both are read later, after the next email has
-    been built, so that work overlaps the server's. Anywhere else (SQLite, or inside a caller's transaction, as in
-    tests) the stamp is a plain committed statement followed by the ".", and the answer is read at once.
+    server process a message once its "." arrives). The stamp's UPDATE goes out before the message does and the
+    answers come back later, so the database works while the mail server does. Anywhere else (SQLite, or inside a
+    caller's transaction, as in tests) the stamp is plain statements followed by the ".", read at once.
     """
 
-    def __init__(self, claim_pk: int, count: int):
+    def __init__(self, claim_pk: int, count: int, lines: list[int]):
         self.claim_pk = claim_pk
         self.count = count
+        self.lines = lines
         self.at = timezone.now()
         self.outstanding = False
+        self.asked = False
+
+    @property
+    def _raw(self) -> bool:
+        return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+    def begin(self) -> None:
+        """Start taking the row. On PostgreSQL the statement goes out now and its answer is read in `commit_then`,
+        so the database works while the message goes to the mail server."""
+        self.asked = False
+        if not self._raw:
+            return
+        connection.ensure_connection()
+        pgconn = connection.connection.pgconn
+        # The transaction takes the row: a concurrent attempt waits on its lock, then finds it stamped. The values
+        # are a timestamp and integers this code made, written as literals.
+        at, count, pk = self.at.isoformat(), int(self.count), int(self.claim_pk)
+        table = "notifications_digestdelivery"
+        stamp = f"BEGIN; UPDATE {table} SET sent_at = '{at}', notification_count = {count} WHERE id = {pk} AND sent_at IS NULL"  # noqa: E501, S608
+        _send(pgconn, stamp.encode())
+        self.asked = True
+
+    def abandon(self) -> None:
+        """Give the row back untouched (the email was not sent)."""
+        if self.asked:
+            self.asked = False
+            pgconn = connection.connection.pgconn
+            with contextlib.suppress(DatabaseError):
+                _collect(pgconn)
+            _run(pgconn, b"ROLLBACK")
 
     def commit_then(self, finish) -> bool:
         """Stamp, commit, then `finish()`. False (and nothing done) if another attempt stamped it first."""
-        if connection.vendor != "postgresql" or connection.in_atomic_block:
+        if not self._raw:
             with connection.cursor() as cursor:
                 cursor.execute(STAMP_SQL, [self.at, self.count, self.claim_pk])
                 if not cursor.rowcount:
                     return False
             finish()
             return True
-        connection.ensure_connection()
         pgconn = connection.connection.pgconn
-        # One round trip opens the transaction and takes the row (a concurrent attempt waits on its lock, then
-        # finds it stamped). The values are a timestamp and two integers this code made, written as literals.
-        at, count, pk = self.at.isoformat(), int(self.count), int(self.claim_pk)
-        table = "notifications_digestdelivery"
-        stamp = f"BEGIN; UPDATE {table} SET sent_at = '{at}', notification_count = {count} WHERE id = {pk} AND sent_at IS NULL"  # noqa: E501, S608
-        result = _run(pgconn, stamp.encode())
+        self.asked = False
+        try:
+            result = _collect(pgconn)
+        except DatabaseError:
+            _run(pgconn, b"ROLLBACK")
+            raise
         if result.command_tuples != 1:
             _run(pgconn, b"ROLLBACK")
             return False
-        pgconn.send_query(b"COMMIT")
-        while pgconn.flush():
-            select.select([], [pgconn.socket], [])
+        _send(pgconn, b"COMMIT")
         self.outstanding = True
         try:
             finish()
@@ -716,7 +791,7 @@ class _Stamp:
         return True
 
     def settle(self) -> None:
-        """Read the COMMIT's answer, if it is still on its way."""
+        """Read the answer to the statement still on its way (the COMMIT, or the lines' stamp), if any."""
         if not self.outstanding:
             return
         self.outstanding = False
@@ -727,12 +802,31 @@ class _Stamp:
         with connection.cursor() as cursor:
             cursor.execute(UNSTAMP_SQL, [self.claim_pk, self.at])
 
+    def mark_lines(self) -> None:
+        """Stamp the digest's lines `digested_at`, once the server has accepted it. On PostgreSQL the statement goes
+        out without waiting (its answer is read before the next stamp)."""
+        self.settle()
+        if not self._raw:
+            Notification.objects.filter(pk__in=self.lines, digested_at__isnull=True).update(digested_at=self.at)
+            return
+        ids = ",".join(str(int(pk)) for pk in self.lines) or "NULL"
+        at = self.at.isoformat()
+        lines = (
+            f"UPDATE notifications_notification SET digested_at = '{at}' WHERE id IN ({ids}) AND digested_at IS NULL"  # noqa: S608
+        )
+        _send(connection.connection.pgconn, lines.encode())
+        self.outstanding = True
 
-def _run(pgconn, query: bytes):
-    """Run statements on the raw connection and return the last result (raising on an error)."""
+
+def _send(pgconn, query: bytes) -> None:
     pgconn.send_query(query)
     while pgconn.flush():
         select.select([], [pgconn.socket], [])
+
+
+def _run(pgconn, query: bytes):
+    """Run statements on the raw connection and return the last result (raising on an error)."""
+    _send(pgconn, query)
     return _collect(pgconn)
 
 
@@ -773,12 +867,12 @@ class _InFlight:
             raise smtplib.SMTPDataError(code, reply)
 
 
-def _start(backend, digest: Digest, message: mail.EmailMessage, before_stamp=None) -> _InFlight:
+def _start(backend, digest: Digest, message: mail.EmailMessage, payload: bytes | None, before_stamp=None) -> _InFlight:
     """Hand one digest to the mail server up to its final ".", stamping it just before that.
 
     Raises `AlreadySent` if another attempt stamped it first, or a server error (nothing stamped).
     """
-    stamp = _Stamp(digest.claim.pk, sum(digest.categories.values()))
+    stamp = _Stamp(digest.claim.pk, sum(digest.categories.values()), digest.lines)
     if not isinstance(backend, SMTPBackend):
         if before_stamp is not None:
             before_stamp()
@@ -787,6 +881,7 @@ def _start(backend, digest: Digest, message: mail.EmailMessage, before_stamp=Non
         def finish() -> None:
             backend.send_messages([message])
 
+        stamp.begin()
         try:
             if not stamp.commit_then(finish):
                 raise AlreadySent
@@ -799,31 +894,38 @@ def _start(backend, digest: Digest, message: mail.EmailMessage, before_stamp=Non
         return _InFlight(digest, stamp, None)
     smtp = backend.connection
     encoding = message.encoding or settings.DEFAULT_CHARSET
-    sender = sanitize_address(message.from_email, encoding)
-    recipients = [sanitize_address(address, encoding) for address in message.recipients()]
-    payload = wire_bytes(message)
-    smtp.ehlo_or_helo_if_needed()
-    code, reply = smtp.mail(sender)
-    if code != 250:
-        smtp.rset()
-        raise smtplib.SMTPSenderRefused(code, reply, sender)
-    refused = {}
-    for recipient in recipients:
-        code, reply = smtp.rcpt(recipient)
-        if code not in (250, 251):
-            refused[recipient] = (code, reply)
-    if len(refused) == len(recipients):
-        smtp.rset()
-        raise smtplib.SMTPRecipientsRefused(refused)
-    code, reply = smtp.docmd("data")
-    if code != 354:
-        smtp.rset()
-        raise smtplib.SMTPDataError(code, reply)
-    data = smtplib._quote_periods(payload)
-    # The server holds the whole message now, and accepts it when the final "." arrives.
-    smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
+    sender = _sanitized(message.from_email, encoding)
+    recipients = [_address(address, encoding) for address in message.recipients()]
+    if payload is None:
+        payload = wire_bytes(message)
     if before_stamp is not None:
         before_stamp()
+    # The stamp's statement goes to the database now; its answer is read once the message body is with the server.
+    stamp.begin()
+    try:
+        smtp.ehlo_or_helo_if_needed()
+        code, reply = smtp.docmd("mail", f"FROM:{_envelope(sender)}")
+        if code != 250:
+            smtp.rset()
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        refused = {}
+        for recipient in recipients:
+            code, reply = smtp.docmd("rcpt", f"TO:{_envelope(recipient)}")
+            if code not in (250, 251):
+                refused[recipient] = (code, reply)
+        if len(refused) == len(recipients):
+            smtp.rset()
+            raise smtplib.SMTPRecipientsRefused(refused)
+        code, reply = smtp.docmd("data")
+        if code != 354:
+            smtp.rset()
+            raise smtplib.SMTPDataError(code, reply)
+        data = smtplib._quote_periods(payload)
+        # The server holds the whole message now, and accepts it when the final "." arrives.
+        smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
+    except BaseException:
+        stamp.abandon()
+        raise
     try:
         if not stamp.commit_then(lambda: smtp.send(b".\r\n")):
             raise AlreadySent
@@ -907,9 +1009,10 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
     for pk in ids:
         claim, user = claims[pk], users.get(pk)
         if claim.sent_at is not None:
-            # Sent by an earlier attempt that died before stamping the lines: stamp them now.
-            finished += [n.pk for n in by_user[pk]]
-        elif user is None or not user.is_active or not preferences.is_deliverable(user) or not by_user[pk]:
+            # Stamped by an earlier attempt. Lines it left undigested belong to a digest that attempt may not have
+            # finished sending (it died in the instant after the stamp): they wait for the person's next digest.
+            continue
+        if user is None or not user.is_active or not preferences.is_deliverable(user) or not by_user[pk]:
             release.append(claim.pk)
         else:
             candidates.append(pk)
@@ -917,7 +1020,9 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
     live = LiveItems(batch)
     renderer = Renderer(period, period_start)
 
-    def prepared() -> Iterator[tuple[Digest, mail.EmailMessage]]:
+    smtp = isinstance(mail.get_connection(), SMTPBackend)
+
+    def prepared() -> Iterator[tuple[Digest, mail.EmailMessage, bytes | None]]:
         # Built one at a time, while the server works on the previous email; no query runs in here.
         for pk in candidates:
             user = users[pk]
@@ -929,7 +1034,8 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
                     release.append(claims[pk].pk)
                     finished.extend(n.pk for n in by_user[pk])
                     continue
-                yield digest, renderer.message(digest)
+                message = renderer.message(digest)
+                yield digest, message, wire_bytes(message) if smtp else None
 
     sent = 0
     failure: Exception | None = None
@@ -961,7 +1067,7 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
         nonlocal sent, unsettled
         flight.read_reply()
         sent += 1
-        finished.extend(n.pk for n in by_user[flight.digest.user.pk])
+        flight.stamp.mark_lines()
         unsettled = flight.stamp
 
     def settle() -> None:
@@ -969,7 +1075,7 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
             unsettled.settle()
 
     try:
-        for digest, message in prepared:
+        for digest, message, payload in prepared:
             if backend is None:
                 backend = mail.get_connection(fail_silently=False)
                 _open(backend)
@@ -977,7 +1083,7 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
                 flight, in_flight = in_flight, None
                 accepted(flight)
             try:
-                in_flight = _start(backend, digest, message, before_stamp=settle)
+                in_flight = _start(backend, digest, message, payload, before_stamp=settle)
             except AlreadySent:
                 _drop_connection(backend)
                 _open(backend)
