@@ -22,6 +22,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.adapters import user_display
 from accounts.models import User
 from core.exceptions import DomainError
 from core.text import render_markdown
@@ -53,10 +54,7 @@ CLOSING_SOON = timedelta(hours=24)
 def display_name(user: User | None) -> str:
     if user is None:
         return ""
-    try:
-        return user.profile.display_name
-    except User.profile.RelatedObjectDoesNotExist:
-        return _("A neighbour")
+    return user_display(user) or _("A neighbour")
 
 
 def context_for(user: User, initiative: Initiative) -> InitiativeContext:

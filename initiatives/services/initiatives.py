@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.adapters import user_display
 from accounts.models import User
 from core.exceptions import DomainError
 from core.text import render_markdown
@@ -42,11 +43,7 @@ STATUS_MESSAGES = {
 PROPOSED_MESSAGE = gettext_noop("%(name)s proposed this initiative.")
 
 
-def display_name(user: User | None) -> str:
-    if user is None:
-        return ""
-    profile = getattr(user, "profile", None)
-    return profile.display_name if profile is not None else ""
+display_name = user_display  # one rule for naming people, shared with allauth's pages and emails
 
 
 def _active_memberships(user: User):

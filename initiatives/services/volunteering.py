@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.adapters import user_display
 from accounts.models import User
 from core.exceptions import DomainError
 from notifications import services as notifications
@@ -42,8 +43,7 @@ def volunteer_url(initiative: Initiative) -> str:
     return reverse("initiatives:volunteer", args=[initiative.slug])
 
 
-def _display_name(user: User) -> str:
-    return user.profile.display_name
+_display_name = user_display
 
 
 def _check_organiser(user: User, initiative: Initiative) -> None:
