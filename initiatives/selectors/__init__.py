@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from accounts.models import User
 from neighbourhoods.models import CouncilMembership, Membership
 
 from .. import permissions
@@ -57,21 +58,28 @@ def active_memberships_for(initiative: Initiative, user_ref) -> QuerySet[Members
     return members.filter(group__neighbourhood_id=initiative.neighbourhood_id)
 
 
+def organiser_roles(initiative: Initiative) -> QuerySet[InitiativeRole]:
+    """The roles that carry organiser rights: the lead and accepted co-organisers who are still members where the
+    initiative lives. Someone who left, was removed or was banned keeps no organiser rights, and hears nothing more
+    as an organiser. The one rule for both `is_organiser` and `organisers`."""
+    return InitiativeRole.objects.filter(
+        initiative=initiative,
+        status=InitiativeRole.Status.ACTIVE,
+        role__in=[InitiativeRole.Role.LEAD, InitiativeRole.Role.CO_ORGANISER],
+    ).filter(Exists(active_memberships_for(initiative, OuterRef("user"))))
+
+
 def is_organiser(user, initiative: Initiative) -> bool:
-    """The lead or an accepted co-organiser who is still a member where the initiative lives (one query). Someone
-    who left, was removed or was banned keeps no organiser rights."""
+    """The lead or an accepted co-organiser who is still a member where the initiative lives (one query)."""
     if user is None or not user.is_authenticated:
         return False
-    return (
-        InitiativeRole.objects.filter(
-            initiative=initiative,
-            user=user,
-            status=InitiativeRole.Status.ACTIVE,
-            role__in=[InitiativeRole.Role.LEAD, InitiativeRole.Role.CO_ORGANISER],
-        )
-        .filter(Exists(active_memberships_for(initiative, OuterRef("user"))))
-        .exists()
-    )
+    return organiser_roles(initiative).filter(user=user).exists()
+
+
+def organisers(initiative: Initiative) -> QuerySet[User]:
+    """Who hears what organisers hear (new volunteers, pledges, the council's answers): the people `is_organiser`
+    says yes to, each once. Lazy; one query when evaluated."""
+    return User.objects.filter(Exists(organiser_roles(initiative).filter(user=OuterRef("pk"))))
 
 
 def is_neighbourhood_member(*, user, initiative: Initiative) -> bool:

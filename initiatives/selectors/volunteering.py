@@ -7,9 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Value
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from accounts.models import User
-
-from ..models import Initiative, InitiativeRole, VolunteerRole, VolunteerSignup
+from ..models import Initiative, VolunteerRole, VolunteerSignup
 from . import InitiativeContext
 from . import is_organiser as shared_is_organiser
 
@@ -23,15 +21,6 @@ def has_ended(role: VolunteerRole, now=None) -> bool:
     """A dated role is over once its end (or, with no end, its start) has passed; an undated role never is."""
     last = role.ends_at or role.starts_at
     return last is not None and last <= (now or timezone.now())
-
-
-def list_organisers(initiative: Initiative) -> list[User]:
-    """Who hears about new volunteers and pledges: the lead and the co-organisers who accepted (one query)."""
-    return list(
-        User.objects.filter(
-            initiative_roles__initiative=initiative, initiative_roles__status=InitiativeRole.Status.ACTIVE
-        ).select_related("profile")
-    )
 
 
 def is_organiser(user, initiative: Initiative) -> bool:

@@ -27,9 +27,9 @@ from notifications.models import Category
 
 from .. import timeline
 from ..models import Ask, Initiative, Pledge, TimelineEntry
-from ..selectors import is_neighbourhood_member
+from ..selectors import is_neighbourhood_member, organisers
 from ..selectors.asks import format_amount
-from ..selectors.volunteering import FINISHED, OPEN_FOR_SIGN_UPS, is_organiser, list_organisers
+from ..selectors.volunteering import FINISHED, OPEN_FOR_SIGN_UPS, is_organiser
 
 MAX_AMOUNT = Decimal("1000000")
 # Beyond this many times the target, a pledge (or the total) is a typo rather than generosity.
@@ -223,7 +223,7 @@ def pledge(*, user: User, ask: Ask, amount, note: str = "") -> Pledge:
         event="initiative.pledge_received",
         category=Category.INITIATIVES,
         subject=promise,
-        recipients=[person for person in list_organisers(initiative) if person.pk != user.pk],
+        recipients=organisers(initiative).exclude(pk=user.pk),
         context={
             "name": name,
             "amount": shown,

@@ -25,7 +25,7 @@ from notifications import services as notifications
 from notifications.models import Category
 
 from .. import selectors, timeline
-from ..models import Backing, CouncilOffer, Initiative, InitiativeRole, TimelineEntry
+from ..models import Backing, CouncilOffer, Initiative, TimelineEntry
 
 MAX_AMOUNT = Decimal("1000000")
 MAX_UNLOCK_SUPPORTERS = 10_000
@@ -46,15 +46,6 @@ def is_council_officer(user: User | None, council: Council | int) -> bool:
 
 def _is_organiser(user: User, initiative: Initiative) -> bool:
     return selectors.is_organiser(user, initiative)
-
-
-def _organisers(initiative: Initiative) -> list[User]:
-    """The lead and the co-organisers who accepted: who hears the council's answer."""
-    return list(
-        User.objects.filter(
-            initiative_roles__initiative=initiative, initiative_roles__status=InitiativeRole.Status.ACTIVE
-        ).distinct()
-    )
 
 
 def _officers(council_id: int) -> list[User]:
@@ -317,7 +308,7 @@ def approve_backing(*, officer: User, backing: Backing, message: str = "") -> Ba
         event="council.offer_approved",
         category=Category.COUNCIL,
         subject=backing,
-        recipients=_organisers(initiative),
+        recipients=selectors.organisers(initiative),
         context={"council": council.name, "offer": offer.title, "initiative": initiative.title, "message": message},
         url=reverse("initiatives:council-support", args=[initiative.slug]),
     )
@@ -338,7 +329,7 @@ def decline_backing(*, officer: User, backing: Backing, message: str) -> Backing
         event="council.offer_declined",
         category=Category.COUNCIL,
         subject=backing,
-        recipients=_organisers(initiative),
+        recipients=selectors.organisers(initiative),
         context={"council": council.name, "offer": offer.title, "initiative": initiative.title, "message": message},
         url=reverse("initiatives:council-support", args=[initiative.slug]),
     )

@@ -30,8 +30,8 @@ from notifications.models import Category
 
 from .. import timeline
 from ..models import Initiative, TimelineEntry, VolunteerRole, VolunteerSignup
-from ..selectors import is_neighbourhood_member
-from ..selectors.volunteering import FINISHED, OPEN_FOR_SIGN_UPS, has_ended, is_organiser, list_organisers
+from ..selectors import is_neighbourhood_member, organisers
+from ..selectors.volunteering import FINISHED, OPEN_FOR_SIGN_UPS, has_ended, is_organiser
 
 MAX_SLOTS = 500
 # Like events: further ahead than this is a typo in the year, and longer than this is not one stint of help.
@@ -221,7 +221,7 @@ def sign_up(*, user: User, role: VolunteerRole) -> VolunteerSignup:
         event="initiative.volunteer_signed_up",
         category=Category.INITIATIVES,
         subject=signup,
-        recipients=[person for person in list_organisers(initiative) if person.pk != user.pk],
+        recipients=organisers(initiative).exclude(pk=user.pk),
         context={"name": name, "role": role.title, "initiative": initiative.title, "places_left": role.places_left},
         url=url,
     )
@@ -249,7 +249,7 @@ def withdraw(*, user: User, role: VolunteerRole) -> None:
         event="initiative.volunteer_withdrew",
         category=Category.INITIATIVES,
         subject=signup,
-        recipients=[person for person in list_organisers(initiative) if person.pk != user.pk],
+        recipients=organisers(initiative).exclude(pk=user.pk),
         context={"name": _display_name(user), "role": role.title, "initiative": initiative.title},
         url=volunteer_url(initiative),
     )
