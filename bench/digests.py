@@ -5,9 +5,11 @@
 Creates (or recreates) the PostgreSQL database `bench_digests` on 127.0.0.1 (`BENCH_DATABASE_URL` to change it),
 seeds N people in street groups of 50 with a week of activity (posts, events, an initiative with a volunteer role,
 an unmet ask and a decision closing soon), then runs the real weekly pipeline: the `queue_digests` task body finds
-who is due and runs a `send_digests` task body per batch, in this process, against real PostgreSQL, into a local
-aiosmtpd server running in its own process. The bound is the same number of pre-built messages of the same sizes
-sent over one SMTP connection by one process to the same server. It prints the queries each batch ran, peak memory,
+who is due and queues a `send_digests` task body per batch, against real PostgreSQL, into a local
+aiosmtpd server running in its own process. The `send_digests` batches run in a pool of `--workers` processes (the
+CPU count by default), as a prefork Celery worker with that concurrency runs them. The bound is the same number of
+pre-built messages of the same sizes and line counts (the server's work grows with both) sent over one SMTP
+connection by one process to the same server. It prints the queries each batch ran, peak memory,
 and ends with `digests/s: <X> bound/s: <Y> ratio: <X/Y>`.
 """
 
@@ -56,7 +58,7 @@ def run_sink(port: int, stats_path: str, delay_ms: float) -> None:
 
     from aiosmtpd.controller import Controller
 
-    sizes: list[int] = []
+    sizes: list[tuple[int, int]] = []
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):
@@ -64,7 +66,8 @@ def run_sink(port: int, stats_path: str, delay_ms: float) -> None:
                 Path(stats_path).write_text(json.dumps(sizes))
                 sizes.clear()
             else:
-                sizes.append(len(envelope.content))
+                # The server's work per message grows with its lines as well as its bytes.
+                sizes.append((len(envelope.content), envelope.content.count(b"\n")))
                 if delay_ms:
                     # A real server queues the message (writes and syncs it) before it answers.
                     await asyncio.sleep(delay_ms / 1000)
@@ -85,11 +88,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def sink_sizes(port: int, stats_path: str) -> list[int]:
-    """The sizes of the messages the sink accepted since it was last asked (and it forgets them)."""
+def sink_sizes(port: int, stats_path: str) -> list[tuple[int, int]]:
+    """The (bytes, lines) of the messages the sink accepted since it was last asked (and it forgets them)."""
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         smtp.sendmail("bench@bench.invalid", [STATS_ADDRESS], b"Subject: stats\r\n\r\nstats\r\n")
-    return json.loads(Path(stats_path).read_text())
+    return [tuple(shape) for shape in json.loads(Path(stats_path).read_text())]
 
 
 # --- The database and a week of activity -----------------------------------------------------------------------
@@ -270,48 +273,85 @@ def next_weekly_moment():
     return digests.due_moment(saturday, digests.DEFAULT_HOUR) + timedelta(minutes=1)
 
 
-def run_pipeline() -> tuple[int, float, list[tuple[int, int, int]]]:
-    """The weekly run as beat would start it, task bodies in this process. Returns (sent, seconds, batches)."""
+_child_counter: Counter = Counter()
+
+
+def _child_start() -> None:
+    """A pool process, like a prefork worker's child: its own database connection, its queries counted."""
     from django.db import connection
 
-    from notifications import digest_tasks, digests
-
-    counter = Counter()
-
     def count(execute, sql, params, many, context):
-        counter["all"] += 1
+        _child_counter["all"] += 1
         return execute(sql, params, many, context)
 
-    batches: list[tuple[int, int, int]] = []  # (people, queries, emails sent)
-    real_send = digests.send_digests
+    connection.execute_wrappers.append(count)
 
-    def measured(user_ids, period, period_start):
-        before = counter["all"]
-        sent = real_send(user_ids, period, period_start)
-        batches.append((len(user_ids), counter["all"] - before, sent))
-        return sent
 
-    digests.send_digests = measured
-    moment = next_weekly_moment()
-    with connection.execute_wrapper(count):
+def _child_send(user_ids: list[int], period: str, period_start: str) -> tuple[int, int, int, int]:
+    """One `send_digests` task body, as a worker process runs it.
+
+    Returns (people, queries, emails sent, the process's peak RSS in KiB)."""
+    from notifications import digest_tasks
+
+    before = _child_counter["all"]
+    sent = digest_tasks.send_digests.run(user_ids, period, period_start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return len(user_ids), _child_counter["all"] - before, sent, peak
+
+
+def run_pipeline(workers: int) -> tuple[int, float, list[tuple[int, int, int, int]]]:
+    """The weekly run as beat would start it: the `queue_digests` task body in this process finds who is due and
+    hands each batch to a pool of `workers` processes running the `send_digests` task body, as a prefork Celery
+    worker with that concurrency does. Returns (sent, seconds, batches)."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from notifications import digest_tasks
+
+    connections.close_all()  # each process opens its own
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_child_start)
+    pending = []
+
+    class Queue:
+        """Stands in for `send_digests.delay`: the batch goes to the pool instead of the broker."""
+
+        @staticmethod
+        def delay(user_ids, period, period_start):
+            pending.append(pool.apply_async(_child_send, (user_ids, period, period_start)))
+
+    real_task = digest_tasks.send_digests
+    try:
+        pool.apply(time.sleep, (0,))  # the pool is up before the clock starts
+        moment = next_weekly_moment()
         started = time.perf_counter()
-        digest_tasks.queue_digests.delay(now=moment.isoformat())
+        digest_tasks.send_digests = Queue
+        digest_tasks.queue_digests.run(now=moment.isoformat())
+        batches = [result.get() for result in pending]
         seconds = time.perf_counter() - started
-    digests.send_digests = real_send
-    return sum(stamps for _, _, stamps in batches), seconds, batches
+    finally:
+        digest_tasks.send_digests = real_task
+        pool.close()
+        pool.join()
+    return sum(batch[2] for batch in batches), seconds, batches
 
 
-def run_bound(port: int, sizes: list[int]) -> float:
-    """Seconds to send pre-built messages of these sizes over one connection from one process."""
-    messages = []
-    for n, size in enumerate(sizes):
-        head = (
-            f"From: hello@strongerstreets.localhost\r\nTo: resident{n}@example.org\r\n"
-            f"Subject: Your weekly round-up\r\nMessage-ID: <bound.{n}@bench>\r\nMIME-Version: 1.0\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-        ).encode()
-        body = b"".join(b"x" * 76 + b"\r\n" for _ in range(max(size - len(head), 0) // 78 + 1))
-        messages.append((f"resident{n}@example.org", (head + body)[:size]))
+def bound_message(n: int, size: int, lines: int) -> bytes:
+    """A pre-built message of exactly `size` bytes in `lines` lines, for the server to take as long over as ours."""
+    head = (
+        f"From: hello@strongerstreets.localhost\r\nTo: resident{n}@example.org\r\n"
+        f"Subject: Your weekly round-up\r\nMessage-ID: <bound.{n}@bench>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    ).encode()
+    body_lines = max(lines - head.count(b"\n"), 1)
+    room = max(size - len(head), 2 * body_lines)
+    length, longer = divmod(room, body_lines)
+    return head + b"".join(b"x" * (length - 2 + (n < longer)) + b"\r\n" for n in range(body_lines))
+
+
+def run_bound(port: int, shapes: list[tuple[int, int]]) -> float:
+    """Seconds to send pre-built messages of these sizes and line counts over one connection from one process."""
+    messages = [(f"resident{n}@example.org", bound_message(n, size, lines)) for n, (size, lines) in enumerate(shapes)]
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         for recipient, message in messages:
@@ -327,6 +367,12 @@ def main() -> None:
         type=float,
         default=0.0,
         help="milliseconds the SMTP sink takes to accept each message, like a real server queuing it (default 0)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes running send_digests, like a prefork worker's concurrency (default: the CPU count)",
     )
     parser.add_argument("--sink", nargs=3, metavar=("PORT", "STATS", "MS"), help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
@@ -355,27 +401,36 @@ def main() -> None:
 
         configure(port)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        sent, seconds, batches = run_pipeline()
+        sent, seconds, batches = run_pipeline(args.workers)
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        sizes = sink_sizes(port, stats_path)
-        assert len(sizes) == sent == args.users, f"sent {sent}, sink got {len(sizes)}, wanted {args.users}"
-        bound_seconds = run_bound(port, sizes)
-        assert len(sink_sizes(port, stats_path)) == len(sizes)
+        shapes = sink_sizes(port, stats_path)
+        assert len(shapes) == sent == args.users, f"sent {sent}, sink got {len(shapes)}, wanted {args.users}"
+        bound_seconds = run_bound(port, shapes)
+        assert sorted(sink_sizes(port, stats_path)) == sorted(shapes), "the bound's messages differ in shape"
     finally:
         sink.terminate()
         sink.wait()
         Path(stats_path).unlink(missing_ok=True)
 
-    built = sorted({queries for _, queries, _ in batches})
+    built = sorted({batch[1] for batch in batches})
+    worker_peak = max(batch[3] for batch in batches)
     print(f"people: {args.users}  digests sent: {sent}  batches: {len(batches)} of up to {max(b[0] for b in batches)}")
     print(f"queries per batch: {', '.join(map(str, built))} to build and bulk-stamp (whatever the batch size)")
     print("  plus, per email, its exactly-once stamp (UPDATE sent ahead of the message, COMMIT with the final '.')")
     print("  and its lines' digested stamp after the server's yes, on the raw connection without waiting")
-    print(f"message size: mean {sum(sizes) / len(sizes):,.0f} bytes, max {max(sizes):,} bytes")
-    print(f"peak memory (RSS): {rss_peak / 1024:.0f} MiB (after Django set-up: {rss_before / 1024:.0f} MiB)")
+    sizes, lines = [size for size, _ in shapes], [count for _, count in shapes]
+    print(
+        f"message size: mean {sum(sizes) / len(sizes):,.0f} bytes in {sum(lines) / len(lines):,.0f} lines, "
+        f"max {max(sizes):,} bytes"
+    )
+    print(
+        f"peak memory (RSS): {worker_peak / 1024:.0f} MiB per send_digests process, "
+        f"{rss_peak / 1024:.0f} MiB in the queuing process (after Django set-up: {rss_before / 1024:.0f} MiB)"
+    )
+    print(f"send_digests processes: {args.workers} (each one SMTP connection per batch)")
     print(f"sink: aiosmtpd, {args.sink_ms:g} ms to accept each message")
     print(f"pipeline: {seconds:.2f} s   bound: {bound_seconds:.2f} s")
-    rate, bound = sent / seconds, len(sizes) / bound_seconds
+    rate, bound = sent / seconds, len(shapes) / bound_seconds
     print(f"digests/s: {rate:.1f} bound/s: {bound:.1f} ratio: {rate / bound:.2f}")
 
 

@@ -116,6 +116,12 @@ SECTION_OF_CATEGORY = {
 
 
 def section_titles() -> dict[str, str]:
+    """The section headings in the active language (looked up once per language per process)."""
+    return _section_titles(translation.get_language())
+
+
+@lru_cache(maxsize=16)
+def _section_titles(language: str) -> dict[str, str]:
     return {
         NEIGHBOURS: _("New neighbours"),
         POSTS: _("Posts"),
@@ -245,7 +251,6 @@ class Line(NamedTuple):
     category: str
     url: str
     line: str
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -319,6 +324,7 @@ class BatchContext:
             .only("pk", "slug", "name", "visibility", "neighbourhood__name")
         }
         self.group_by_slug = {g.slug: g for g in self.groups.values()}
+        self.group_urls: dict[int, str] = {}
         self.neighbourhood_names = {g.neighbourhood_id: g.neighbourhood.name for g in self.groups.values()}
         self.neighbourhood_names.update({i.neighbourhood_id: i.neighbourhood.name for i in self.initiatives.values()})
         self.hidden_posts = self._missing_or_hidden(Post, {r.post_id for r in refs if r.post_id})
@@ -393,6 +399,12 @@ class BatchContext:
             return ("group", initiative.group_id)
         return ("neighbourhood", initiative.neighbourhood_id)
 
+    def group_url(self, group: Group) -> str:
+        url = self.group_urls.get(group.pk)
+        if url is None:
+            url = self.group_urls[group.pk] = _absolute(group.get_absolute_url())
+        return url
+
     def place_of(self, notification: Line) -> tuple | None:
         """The block a notification belongs in, or None if its reader may no longer see it."""
         ref = ref_for(notification.url)
@@ -425,6 +437,13 @@ class BatchContext:
             if group.visibility == Group.Visibility.MEMBERS and status != Membership.Status.ACTIVE:
                 return None
         return ("group", group.pk)
+
+    def shape_of(self, user_id: int, notifications: list[Line]) -> tuple:
+        """Everything a person's digest is built from, apart from their name and address: two people with the same
+        shape (and language) get the same email."""
+        lines = tuple((n.category, n.url, n.line, self.place_of(n)) for n in notifications)
+        places = tuple((place, (user_id, place[1]) in self.joined_recently) for place in self.member_places(user_id))
+        return lines, places
 
     def member_places(self, user_id: int) -> list[tuple]:
         groups = [g for g, s in self.memberships[user_id].items() if s == Membership.Status.ACTIVE and g in self.groups]
@@ -543,7 +562,7 @@ def _block(blocks: dict[tuple, Block], place: tuple, batch: BatchContext) -> Blo
         kind, pk = place
         if kind == "group":
             group = batch.groups[pk]
-            block = Block(group.name, _absolute(group.get_absolute_url()), (0, group.name.casefold(), pk))
+            block = Block(group.name, batch.group_url(group), (0, group.name.casefold(), pk))
         elif kind == "neighbourhood":
             name = batch.neighbourhood_names.get(pk, "")
             block = Block(_("Across %(neighbourhood)s") % {"neighbourhood": name}, "", (1, name.casefold(), pk))
@@ -611,18 +630,29 @@ class Renderer:
             )
         return self.frames[key]
 
-    def message(self, digest: Digest) -> mail.EmailMultiAlternatives:
-        """The email for one digest, in the active language (the caller sets the reader's)."""
-        user = digest.user
-        profile = getattr(user, "profile", None)
-        name = profile.display_name if profile is not None else ""
+    def render(self, digest: Digest) -> "Rendered":
+        """A digest's email in the active language (the caller sets the reader's), all but the reader's name and
+        unsubscribe link, which `message` fills in. Readers whose digests hold the same lines share one."""
         # The one-click header carries one category; the most frequent one in this email stands for the digest.
         category = digest.categories.most_common(1)[0][0]
         subject, text, html = self._frame(sum(digest.categories.values()), tuple(sorted(digest.categories)), category)
-        unsubscribe_url = unsubscribe.unsubscribe_url(user, category)
         blocks = [self._block(block) for block in digest.blocks]
-        text = _fill(text, name, "".join(t for t, _h in blocks), unsubscribe_url)
-        html = _fill(html, escape(name), "".join(h for _t, h in blocks), escape(unsubscribe_url))
+        return Rendered(
+            subject,
+            text.replace(BLOCKS, "".join(t for t, _h in blocks)),
+            html.replace(BLOCKS, "".join(h for _t, h in blocks)),
+            category,
+            digest.categories,
+        )
+
+    def message(self, rendered: "Rendered", user: User) -> mail.EmailMultiAlternatives:
+        """The email for one reader: a rendered digest with their name and unsubscribe link."""
+        profile = getattr(user, "profile", None)
+        name = profile.display_name if profile is not None else ""
+        unsubscribe_url = unsubscribe.unsubscribe_url(user, rendered.category)
+        text = rendered.text.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe_url)
+        html = rendered.html.replace(NAME, escape(name)).replace(UNSUBSCRIBE, escape(unsubscribe_url))
+        subject = rendered.subject
         headers = {
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -634,13 +664,17 @@ class Renderer:
         return message
 
 
+class Rendered(NamedTuple):
+    subject: str
+    text: str  # with the NAME and UNSUBSCRIBE placeholders still in
+    html: str
+    category: str  # the category the one-click unsubscribe stands for
+    categories: Counter
+
+
 # Placeholders in a rendered frame. No name, line or link can contain a NUL character (forms refuse it and
 # PostgreSQL cannot store it), so filling them in one after another cannot bring in another placeholder.
 NAME, BLOCKS, UNSUBSCRIBE = "\x00name\x00", "\x00blocks\x00", "\x00unsubscribe\x00"
-
-
-def _fill(frame: str, name: str, blocks: str, unsubscribe_url: str) -> str:
-    return frame.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe_url).replace(BLOCKS, blocks)
 
 
 @lru_cache(maxsize=1)
@@ -732,10 +766,7 @@ class _Stamp:
         self.at = timezone.now()
         self.outstanding = False
         self.asked = False
-
-    @property
-    def _raw(self) -> bool:
-        return connection.vendor == "postgresql" and not connection.in_atomic_block
+        self._raw = connection.vendor == "postgresql" and not connection.in_atomic_block
 
     def begin(self) -> None:
         """Start taking the row. On PostgreSQL the statement goes out now and its answer is read in `commit_then`,
@@ -989,19 +1020,18 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
             "delivery_settings__digest_hour",
         )
     }
-    cutoffs = {pk: due_moment(period_start, _hour(user)) for pk, user in users.items()}
-    latest = max(cutoffs.values(), default=now)
+    # What each person's digest includes: what was recorded before their hour (most of a batch shares one).
+    by_hour: dict[int, list[int]] = defaultdict(list)
+    for pk, user in users.items():
+        by_hour[_hour(user)].append(pk)
+    before_their_hour = Q(pk__in=[])
+    for hour, people in by_hour.items():
+        before_their_hour |= Q(recipient_id__in=people, created_at__lt=due_moment(period_start, hour))
     by_user: dict[int, list[Line]] = defaultdict(list)
-    rows = (
-        digestible(period)
-        .filter(recipient_id__in=list(users), created_at__lt=latest)
-        .order_by("created_at", "pk")
-        .values_list(*Line._fields)
-    )
+    rows = digestible(period).filter(before_their_hour).order_by("created_at", "pk").values_list(*Line._fields)
     for row in rows:
         notification = Line._make(row)
-        if notification.created_at < cutoffs[notification.recipient_id]:
-            by_user[notification.recipient_id].append(notification)
+        by_user[notification.recipient_id].append(notification)
 
     finished: list[int] = []  # notifications to stamp digested
     release: list[int] = []  # claims to give back: nothing was sent
@@ -1022,19 +1052,27 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
 
     smtp = isinstance(mail.get_connection(), SMTPBackend)
 
+    # Neighbours in one group mostly get the same digest: one is built and rendered per distinct shape.
+    shapes: dict[tuple, Rendered | None] = {}
+
     def prepared() -> Iterator[tuple[Digest, mail.EmailMessage, bytes | None]]:
         # Built one at a time, while the server works on the previous email; no query runs in here.
         for pk in candidates:
             user = users[pk]
             language = getattr(getattr(user, "profile", None), "language", None) or settings.LANGUAGE_CODE
             with translation.override(language):
-                digest = build_digest(user, claims[pk], by_user[pk], batch, live)
-                if not digest.blocks:
+                shape = (language, batch.shape_of(pk, by_user[pk]))
+                if shape not in shapes:
+                    digest = build_digest(user, claims[pk], by_user[pk], batch, live)
+                    shapes[shape] = renderer.render(digest) if digest.blocks else None
+                rendered = shapes[shape]
+                if rendered is None:
                     # Nothing left that they may see: no email, and the dropped lines are done with.
                     release.append(claims[pk].pk)
                     finished.extend(n.pk for n in by_user[pk])
                     continue
-                message = renderer.message(digest)
+                digest = Digest(user, claims[pk], [], rendered.categories, [n.pk for n in by_user[pk]])
+                message = renderer.message(rendered, user)
                 yield digest, message, wire_bytes(message) if smtp else None
 
     sent = 0

@@ -1,8 +1,10 @@
 """One-click unsubscribe (RFC 8058): a signed link per person and category, and the headers that carry it."""
 
+from functools import lru_cache
+
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from accounts.models import User
 
@@ -22,7 +24,17 @@ def read_token(token: str) -> tuple[int, str]:
 
 
 def unsubscribe_url(user: User, category: str) -> str:
-    return f"{settings.SITE_URL}{reverse('notifications:unsubscribe', args=[make_token(user, category)])}"
+    return f"{_address_before_token()}{make_token(user, category)}/"
+
+
+@lru_cache(maxsize=4)
+def _prefix(site_url: str, script_prefix: str) -> str:
+    return site_url + reverse("notifications:unsubscribe", args=["-"])[:-2]
+
+
+def _address_before_token() -> str:
+    """Where every unsubscribe link starts (one `reverse` per site address, not one per email)."""
+    return _prefix(settings.SITE_URL, get_script_prefix())
 
 
 def headers_for(user: User, category: str) -> dict[str, str]:
