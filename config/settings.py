@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "neighbourhoods",
     "initiatives",
     "notifications",
+    "engagement",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "engagement.access.OfficerMFAMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,9 +175,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "initiatives.tasks.remind_closing_decisions",
         "schedule": crontab(minute="*/15"),
     },
+    # Records every neighbourhood's engagement figures for the day just ended; safe to run again for a day.
+    "engagement.take_snapshots": {
+        "task": "engagement.tasks.take_snapshots",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 # How long an immediate notification email may wait for its worker before the sweep queues it again.
 NOTIFICATIONS_REQUEUE_AFTER_MINUTES = env.int("NOTIFICATIONS_REQUEUE_AFTER_MINUTES", default=5)
+
+# --- Council engagement ------------------------------------------------------------------------------------
+# Small-number suppression for everything councils see (ONS default): counts from 1 to THRESHOLD - 1 are shown as
+# "<THRESHOLD" and every other count is rounded to the nearest ROUNDING_BASE.
+ENGAGEMENT_SUPPRESSION_THRESHOLD = env.int("ENGAGEMENT_SUPPRESSION_THRESHOLD", default=10)
+ENGAGEMENT_ROUNDING_BASE = env.int("ENGAGEMENT_ROUNDING_BASE", default=5)
+# How long an invitation to join a council's team stays valid.
+ENGAGEMENT_INVITE_DAYS = env.int("ENGAGEMENT_INVITE_DAYS", default=14)
 
 # --- Accounts (django-allauth) --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("neighbourhoods.urls")),
     path("", include("initiatives.urls")),
     path("", include("notifications.urls")),
+    path("", include("engagement.urls")),
     path("admin/", admin.site.urls),
 ]

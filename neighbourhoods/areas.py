@@ -37,6 +37,7 @@ COLUMNS = (
     "imd_decile",
     "postcode",
 )
+OPTIONAL_COLUMNS = ("ward",)  # a file without them leaves the stored values as they are
 MAX_PROBLEMS = 50  # reported in full; beyond this we only say how many more there are
 BATCH_SIZE = 2000  # rows per INSERT or UPDATE ... FROM (VALUES ...), and codes per IN (...) lookup
 CASE_BATCH_SIZE = 500  # rows per bulk_update, whose CASE WHEN costs grow with the square of the batch
@@ -170,6 +171,7 @@ class _NeighbourhoodRow:
     households: int | None
     imd_decile: int | None
     line: int
+    ward: str | None = None  # None: the file has no ward column, so the stored ward stays
 
 
 @dataclass
@@ -193,9 +195,11 @@ def import_areas(csv_file: Source, boundaries_file: Source | None = None) -> Imp
     Headers are matched ignoring case and surrounding spaces, in any order; extra columns are ignored, so a
     spreadsheet with a notes column imports as it is. Values are trimmed; blank lines and rows with every value empty
     are skipped. `nation` is England, Wales, Scotland or Northern Ireland (any case); `households` (a whole number,
-    0 or more) and `imd_decile` (1 to 10, 1 the most deprived) may be empty. Codes are letters and digits, at most 12,
-    and are stored in capitals. Postcodes are stored normalised ("cf242aa" → "CF24 2AA"). Every row repeats its
-    council's and neighbourhood's details, and they must agree with each other across the file.
+    0 or more) and `imd_decile` (1 to 10, 1 the most deprived) may be empty. An optional `ward` column names the
+    electoral ward each neighbourhood lies in (empty clears it; without the column stored wards are kept). Codes are
+    letters and digits, at most 12, and are stored in capitals. Postcodes are stored normalised ("cf242aa" →
+    "CF24 2AA"). Every row repeats its council's and neighbourhood's details, and they must agree with each other
+    across the file.
 
     GeoJSON: a FeatureCollection whose features each carry `properties.neighbourhood_code` and a Polygon or
     MultiPolygon geometry in WGS84 longitude/latitude. The code may be in the CSV or already in the database.
@@ -266,7 +270,8 @@ def _parse_csv(text: str, parsed: _Parsed, problems: list[Problem]) -> None:
         )
         return
     names = [cell.strip().lower() for cell in header]
-    duplicated = sorted({name for name in names if name in COLUMNS and names.count(name) > 1})
+    known = COLUMNS + OPTIONAL_COLUMNS
+    duplicated = sorted({name for name in names if name in known and names.count(name) > 1})
     missing = [column for column in COLUMNS if column not in names]
     if duplicated:
         problems.append(
@@ -283,7 +288,7 @@ def _parse_csv(text: str, parsed: _Parsed, problems: list[Problem]) -> None:
     if duplicated or missing:
         return
     parsed.csv_ok = True
-    index = {name: names.index(name) for name in COLUMNS}
+    index = {name: names.index(name) for name in known if name in names}
     postcode_lines: dict[str, int] = {}
     rows = 0
     while True:
@@ -351,6 +356,9 @@ def _parse_row(
         found.append(_("the neighbourhood has no name (neighbourhood_name is empty)"))
     elif len(neighbourhood_name) > _NAME_LENGTH:
         found.append(_("the neighbourhood name is longer than %(max)d characters") % {"max": _NAME_LENGTH})
+    ward = row.get("ward")
+    if ward is not None and len(ward) > _NAME_LENGTH:
+        found.append(_("the ward name is longer than %(max)d characters") % {"max": _NAME_LENGTH})
     households = _whole_number(row["households"], found)
     imd_decile = _decile(row["imd_decile"], found)
     postcode = postcodes.normalise(row["postcode"])
@@ -371,7 +379,9 @@ def _parse_row(
             _agree_council(parsed, _CouncilRow(council_code, council_name, nation, line))
             + _agree_neighbourhood(
                 parsed,
-                _NeighbourhoodRow(neighbourhood_code, neighbourhood_name, council_code, households, imd_decile, line),
+                _NeighbourhoodRow(
+                    neighbourhood_code, neighbourhood_name, council_code, households, imd_decile, line, ward
+                ),
             )
         )
     if not found:
@@ -425,13 +435,19 @@ def _agree_neighbourhood(parsed: _Parsed, row: _NeighbourhoodRow) -> list[str]:
             _("neighbourhood %(code)s is in council %(first)s on line %(line)d but in %(value)s here")
             % {"code": row.code, "first": first.council_code, "line": first.line, "value": row.council_code}
         ]
-    if (first.name, first.households, first.imd_decile) == (row.name, row.households, row.imd_decile):
+    if (first.name, first.households, first.imd_decile, first.ward) == (
+        row.name,
+        row.households,
+        row.imd_decile,
+        row.ward,
+    ):
         return []
     found = []
     for label, mine, theirs in (
         (_("name"), row.name, first.name),
         (_("households"), row.households, first.households),
         (_("imd_decile"), row.imd_decile, first.imd_decile),
+        (_("ward"), row.ward, first.ward),
     ):
         if mine != theirs:
             found.append(
@@ -705,13 +721,20 @@ def _write(parsed: _Parsed, existing: _Existing) -> ImportSummary:
                     council_id=council_ids[row.council_code],
                     households=row.households,
                     imd_decile=row.imd_decile,
+                    ward=row.ward or "",
                     boundary=boundary,
                 )
             )
             continue
-        wanted = (row.name, row.households, row.imd_decile, area.boundary if boundary is None else boundary)
-        if (area.name, area.households, area.imd_decile, area.boundary) != wanted:
-            area.name, area.households, area.imd_decile, area.boundary = wanted
+        wanted = (
+            row.name,
+            row.households,
+            row.imd_decile,
+            area.ward if row.ward is None else row.ward,
+            area.boundary if boundary is None else boundary,
+        )
+        if (area.name, area.households, area.imd_decile, area.ward, area.boundary) != wanted:
+            area.name, area.households, area.imd_decile, area.ward, area.boundary = wanted
             area.updated_at = now
             changed_areas.append(area)
     stored_only = 0
@@ -725,7 +748,9 @@ def _write(parsed: _Parsed, existing: _Existing) -> ImportSummary:
             stored_only += 1
     Neighbourhood.objects.bulk_create(new_areas, batch_size=BATCH_SIZE)
     Neighbourhood.objects.bulk_update(
-        changed_areas, ["name", "households", "imd_decile", "boundary", "updated_at"], batch_size=CASE_BATCH_SIZE
+        changed_areas,
+        ["name", "households", "imd_decile", "ward", "boundary", "updated_at"],
+        batch_size=CASE_BATCH_SIZE,
     )
     summary.neighbourhoods_created = len(new_areas)
     summary.neighbourhoods_updated = len(changed_areas) - stored_only

@@ -52,6 +52,8 @@ class Neighbourhood(TimeStampedModel):
         validators=[MinValueValidator(1), MaxValueValidator(10)],
         help_text=_("1 is the most deprived tenth of areas, 10 the least."),
     )
+    # The electoral ward it lies in, as the council names it: councils filter their dashboards by ward.
+    ward = models.CharField(_("ward"), max_length=120, blank=True)
     # A GeoJSON geometry (Polygon or MultiPolygon, WGS84 longitude/latitude).
     boundary = models.JSONField(_("boundary"), null=True, blank=True)
 

@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "csv_file",
             help="CSV with the columns council_code,council_name,nation,neighbourhood_code,neighbourhood_name,"
-            "households,imd_decile,postcode",
+            "households,imd_decile,postcode and optionally ward",
         )
         parser.add_argument(
             "--boundaries",

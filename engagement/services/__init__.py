@@ -1,0 +1,1 @@
+"""Writes for council engagement: snapshots, and the council team (officer invitations)."""
