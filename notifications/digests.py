@@ -155,9 +155,10 @@ def frequency_expression() -> Case | Coalesce:
 
 
 def digestible(period: str) -> "QuerySet[Notification]":  # noqa: F821
-    """Notifications not yet in a digest whose recipient wants their category in this period's digest."""
+    """Notifications not yet in a digest or an email of their own whose recipient wants their category in this
+    period's digest (someone who moves a category from "straight away" to a digest does not get a line twice)."""
     return (
-        Notification.objects.filter(digested_at__isnull=True)
+        Notification.objects.filter(digested_at__isnull=True, delivered_at__isnull=True)
         .annotate(frequency=frequency_expression())
         .filter(frequency=period)
     )
@@ -607,10 +608,10 @@ class Renderer:
             )
         return self.blocks[key]
 
-    def _frame(self, count: int, categories: tuple[str, ...], category: str) -> tuple[str, str, str]:
+    def _frame(self, count: int, categories: tuple[str, ...]) -> tuple[str, str, str]:
         """Subject, text and HTML around the blocks, rendered once per language and shape, with placeholders for
         what differs per person (name, blocks, unsubscribe link)."""
-        key = (translation.get_language(), count, categories, category)
+        key = (translation.get_language(), count, categories)
         if key not in self.frames:
             subject = " ".join(self.templates[SUBJECT_TEMPLATE].render({"period": self.period, "count": count}).split())
             context = {
@@ -621,7 +622,6 @@ class Renderer:
                 "categories": ", ".join(str(Category(c).label) for c in categories),
                 "settings_url": self.settings_url,
                 "unsubscribe_url": UNSUBSCRIBE,
-                "unsubscribe_category": Category(category).label,
             }
             self.frames[key] = (
                 subject,
@@ -633,9 +633,9 @@ class Renderer:
     def render(self, digest: Digest) -> "Rendered":
         """A digest's email in the active language (the caller sets the reader's), all but the reader's name and
         unsubscribe link, which `message` fills in. Readers whose digests hold the same lines share one."""
-        # The one-click header carries one category; the most frequent one in this email stands for the digest.
-        category = digest.categories.most_common(1)[0][0]
-        subject, text, html = self._frame(sum(digest.categories.values()), tuple(sorted(digest.categories)), category)
+        # The one-click link stands for the whole email: it turns this digest off, whatever categories it carries.
+        category = unsubscribe.digest_token_category(self.period)
+        subject, text, html = self._frame(sum(digest.categories.values()), tuple(sorted(digest.categories)))
         blocks = [self._block(block) for block in digest.blocks]
         return Rendered(
             subject,
@@ -668,7 +668,7 @@ class Rendered(NamedTuple):
     subject: str
     text: str  # with the NAME and UNSUBSCRIBE placeholders still in
     html: str
-    category: str  # the category the one-click unsubscribe stands for
+    category: str  # what the one-click unsubscribe link stands for (this period's digest)
     categories: Counter
 
 

@@ -189,6 +189,23 @@ def unsubscribe(user_id: int, category: str) -> bool:
 
 
 @transaction.atomic
+def unsubscribe_digest(user_id: int, period: str) -> bool:
+    """Stop the person's daily or weekly digest email: every category that goes into it is shown on the site only.
+
+    For the one-click link in a digest, which stands for the whole email rather than one of its categories. Running
+    it twice is harmless. Returns False when there is no such person.
+    """
+    if period not in (Frequency.DAILY, Frequency.WEEKLY):
+        raise ValueError(f"Unknown digest period {period!r}")
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return False
+    chosen = [category for category, frequency in frequencies_of(user).items() if frequency == period]
+    set_frequencies(user, dict.fromkeys(chosen, Frequency.IN_APP))
+    return True
+
+
+@transaction.atomic
 def record_bounce(email: str, reason: str = "") -> User | None:
     """Record that mail to `email` hard-bounced: notification emails and digests to its owner stop.
 

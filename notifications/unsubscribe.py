@@ -9,6 +9,12 @@ from django.urls import get_script_prefix, reverse
 from accounts.models import User
 
 SALT = "notifications.unsubscribe"
+# What a digest's link stands for instead of a category: the whole daily or weekly email.
+DIGEST_PREFIX = "digest:"
+
+
+def digest_token_category(period: str) -> str:
+    return f"{DIGEST_PREFIX}{period}"
 
 
 def make_token(user: User, category: str) -> str:

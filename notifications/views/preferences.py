@@ -21,8 +21,8 @@ from core.i18n import set_language_cookie
 
 from .. import preferences as services
 from ..forms import PreferencesForm
-from ..models import Category
-from ..unsubscribe import read_token
+from ..models import Category, Frequency
+from ..unsubscribe import DIGEST_PREFIX, read_token
 
 
 @require_http_methods(["GET", "POST"])
@@ -87,12 +87,19 @@ def unsubscribe(request, token):
         user_id, category = read_token(token)
     except signing.BadSignature:
         return _invalid_link(request)
-    if category not in Category.values:
+    period = category.removeprefix(DIGEST_PREFIX) if category.startswith(DIGEST_PREFIX) else None
+    if period is not None:
+        if period not in (Frequency.DAILY, Frequency.WEEKLY):
+            return _invalid_link(request)
+        context = {"period": period, "token": token}
+    elif category in Category.values:
+        context = {"category_label": Category(category).label, "token": token}
+    else:
         return _invalid_link(request)
-    context = {"category_label": Category(category).label, "token": token}
     if request.method == "GET":
         return render(request, "notifications/unsubscribe_confirm.html", context)
-    if not services.unsubscribe(user_id, category):
+    done = services.unsubscribe_digest(user_id, period) if period else services.unsubscribe(user_id, category)
+    if not done:
         return _invalid_link(request)
     return render(request, "notifications/unsubscribe_done.html", context)
 

@@ -260,7 +260,9 @@ def test_every_digest_carries_one_click_unsubscribe_headers_and_a_stable_message
     from notifications.unsubscribe import read_token
 
     token = headers["List-Unsubscribe"].rstrip("/>").rsplit("/", 1)[1]
-    assert read_token(token) == (user.pk, Category.POSTS)  # the most frequent category in the email
+    # The link stands for the whole email, not for one of the categories in it.
+    assert read_token(token) == (user.pk, "digest:weekly")
+    assert "Stop these weekly emails" in message.body
     assert headers["Message-ID"] == f"<digest.weekly.{today():%Y%m%d}.{user.pk}@127.0.0.1>"
 
 
@@ -639,3 +641,17 @@ def test_the_wire_format_carries_the_same_headers_and_parts_as_the_email(mailout
     assert text.replace("\r\n", "\n") == message.body
     assert html.replace("\r\n", "\n") == message.alternatives[0][0]
     assert "Siân posted: “Diolch” — café on Ŵyn Street = fun" in text
+
+
+@pytest.mark.django_db
+def test_a_line_already_emailed_on_its_own_is_not_in_a_later_digest(mailoutbox):
+    """Someone who moves a category from "straight away" to a digest does not read the same line twice."""
+    user = UserFactory()
+    emailed = notify(user, line="Already in your inbox")
+    Notification.objects.filter(pk=emailed.pk).update(delivered_at=timezone.now())
+    notify(user, line="New since then")
+    digests.send_digests([user.pk], "weekly", today())
+    [message] = mailoutbox
+    assert "New since then" in message.body
+    assert "Already in your inbox" not in message.body
+    assert Notification.objects.get(pk=emailed.pk).digested_at is None

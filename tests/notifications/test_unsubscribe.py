@@ -111,3 +111,34 @@ def test_a_link_for_a_deleted_account_changes_nothing(mail_app, user):
     user.delete()
     assert one_click(mail_app, url).status_code == 400
     assert not Preference.objects.exists()
+
+
+@pytest.mark.parametrize("period", [Frequency.WEEKLY, Frequency.DAILY])
+def test_a_digests_one_click_link_turns_that_whole_digest_off_and_nothing_else(mail_app, user, period):
+    other = Frequency.DAILY if period == Frequency.WEEKLY else Frequency.WEEKLY
+    chosen = {Category.EVENTS: period, Category.REPLIES: period, Category.DECISIONS: other}
+    preferences.set_frequencies(user, {**chosen, Category.NEIGHBOURS: Frequency.IMMEDIATE})
+    before = preferences.frequencies_of(user)
+    token = unsubscribe.make_token(user, unsubscribe.digest_token_category(period))
+    url = reverse("notifications:unsubscribe", args=[token])
+
+    page = mail_app.get(url)
+    assert page.status_code == 200
+    assert f"You will no longer get the {period} email" in page.content.decode()
+    assert preferences.frequencies_of(user) == before  # a GET changes nothing
+
+    response = one_click(mail_app, url)
+    assert response.status_code == 200
+    assert f"We will not send you the {period} email any more." in response.content.decode()
+    after = preferences.frequencies_of(user)
+    for category, frequency in before.items():
+        assert after[category] == (Frequency.IN_APP if frequency == period else frequency), category
+    assert one_click(mail_app, url).status_code == 200  # twice is harmless
+
+
+def test_a_digest_link_for_an_unknown_period_is_a_bad_link(mail_app, user):
+    token = unsubscribe.make_token(user, "digest:monthly")
+    url = reverse("notifications:unsubscribe", args=[token])
+    assert mail_app.get(url).status_code == 400
+    assert one_click(mail_app, url).status_code == 400
+    assert not Preference.objects.exists()
