@@ -88,3 +88,34 @@ class OfficerInvite(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class ApiToken(models.Model):
+    """An officer's key to their council's read-only API, scoped to that one council.
+
+    Only a SHA-256 digest of the token is stored (the token is long and random, so a fast hash is enough); the full
+    token is shown once, when it is made. It stops working when revoked, when its owner stops being an officer of
+    the council or turns off two-step sign-in, and when their account is deactivated (`engagement.api.authentication`).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    council = models.ForeignKey("neighbourhoods.Council", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(max_length=16, editable=False)  # the start of the token, to tell tokens apart
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        indexes = [models.Index(fields=["user", "council"], name="api_token_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None
