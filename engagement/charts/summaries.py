@@ -44,8 +44,8 @@ def _gaps(points: Sequence[PublishedValue], *, weeks: bool) -> list[str]:
 
 
 def line_summary(label: str, points: Sequence[PublishedValue], weeks: Sequence[str]) -> str:
-    """E.g. "Members rose from 120 in the week of 6 January 2025 to 185 in the week of 29 December 2025. The highest
-    was 190, in the week of 3 March 2025. 2 weeks are not shown (<10)." `weeks` names each point's week."""
+    """E.g. "Members rose from 120 in the week ending 6 January 2025 to 185 in the week ending 29 December 2025. The
+    highest was 190, in the week ending 3 March 2025. 2 weeks are not shown (<10)." `weeks` names each point's week."""
     if len(points) != len(weeks):
         raise ValueError("one week label per point")
     published = [(index, value) for index, point in enumerate(points) if (value := shown(point)) is not None]
@@ -55,7 +55,7 @@ def line_summary(label: str, points: Sequence[PublishedValue], weeks: Sequence[s
     elif len(published) == 1:
         index = published[0][0]
         sentences.append(
-            _("%(label)s: %(value)s in the week of %(week)s, the only week that can be shown.")
+            _("%(label)s: %(value)s in the week ending %(week)s, the only week that can be shown.")
             % {"label": label, "value": points[index].display, "week": weeks[index]}
         )
     else:
@@ -69,21 +69,23 @@ def line_summary(label: str, points: Sequence[PublishedValue], weeks: Sequence[s
         }
         if last_value > first_value:
             sentence = _(
-                "%(label)s rose from %(first)s in the week of %(first_week)s to %(last)s in the week of %(last_week)s."
+                "%(label)s rose from %(first)s in the week ending %(first_week)s "
+                "to %(last)s in the week ending %(last_week)s."
             )
         elif last_value < first_value:
             sentence = _(
-                "%(label)s fell from %(first)s in the week of %(first_week)s to %(last)s in the week of %(last_week)s."
+                "%(label)s fell from %(first)s in the week ending %(first_week)s "
+                "to %(last)s in the week ending %(last_week)s."
             )
         else:
             sentence = _(
-                "%(label)s was %(first)s in the week of %(first_week)s and again in the week of %(last_week)s."
+                "%(label)s was %(first)s in the week ending %(first_week)s and again in the week ending %(last_week)s."
             )
         sentences.append(sentence % context)
         best = max(published, key=lambda pair: pair[1])  # the earliest week at the highest value
         if best[0] not in (first, last) and best[1] > max(first_value, last_value):
             sentences.append(
-                _("The highest was %(value)s, in the week of %(week)s.")
+                _("The highest was %(value)s, in the week ending %(week)s.")
                 % {"value": points[best[0]].display, "week": weeks[best[0]]}
             )
     sentences += _gaps(points, weeks=True)

@@ -469,8 +469,8 @@ def test_line_summary_reads_the_rise_the_peak_and_the_gaps_from_published_values
     labels = ["6 January", "13 January", "20 January", "27 January", "3 February", "10 February"]
     summary = charts.line_summary("Members", points, labels)
     assert summary == (
-        "Members rose from 120 in the week of 6 January to 185 in the week of 10 February. "
-        "The highest was 190, in the week of 20 January. 1 week is not shown (<10). 1 week is not known."
+        "Members rose from 120 in the week ending 6 January to 185 in the week ending 10 February. "
+        "The highest was 190, in the week ending 20 January. 1 week is not shown (<10). 1 week is not known."
     )
     assert str(SECRET) not in summary
 
@@ -478,9 +478,12 @@ def test_line_summary_reads_the_rise_the_peak_and_the_gaps_from_published_values
 @pytest.mark.parametrize(
     ("points", "expected"),
     [
-        ([shown(60), shown(40)], "M fell from 60 in the week of w0 to 40 in the week of w1."),
-        ([shown(40), shown(40)], "M was 40 in the week of w0 and again in the week of w1."),
-        ([hidden(), shown(40)], "M: 40 in the week of w1, the only week that can be shown. 1 week is not shown (<10)."),
+        ([shown(60), shown(40)], "M fell from 60 in the week ending w0 to 40 in the week ending w1."),
+        ([shown(40), shown(40)], "M was 40 in the week ending w0 and again in the week ending w1."),
+        (
+            [hidden(), shown(40)],
+            "M: 40 in the week ending w1, the only week that can be shown. 1 week is not shown (<10).",
+        ),
         ([hidden(), hidden()], "M: no week in this period can be shown. 2 weeks are not shown (<10)."),
     ],
 )

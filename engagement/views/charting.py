@@ -1,0 +1,113 @@
+"""Glue shared by the council's chart pages (trends and the map): the figure picker, week labels, CSV files.
+
+No routes here. Every figure these helpers handle has already been published by `engagement.suppression`.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+
+from django import forms
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..metrics import METRICS, METRICS_BY_KEY
+from ..selectors import METRIC_CHOICES
+from ..suppression import Column, Kind, Published
+
+DEFAULT_METRIC = "members"
+
+
+class MetricForm(forms.Form):
+    """Which figure a chart page shows. Anything else in the address falls back to members, with a message."""
+
+    metric = forms.ChoiceField(
+        label=gettext_lazy("Figure"),
+        choices=METRIC_CHOICES,
+        required=False,
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the figures in the list.")},
+    )
+
+    def chosen_metric(self) -> Column:
+        """The chosen figure, or members when none (or an unknown one) was asked for."""
+        self.is_valid()  # cleans the fields: one that is wrong leaves the others usable
+        key = None if "metric" in self.errors else self.cleaned_data.get("metric")
+        return METRICS_BY_KEY.get(key or DEFAULT_METRIC, METRICS[0])
+
+    def fallbacks(self) -> list[str]:
+        """What the page shows instead of what its address asked for, one sentence per field it could not use."""
+        if self.is_valid():
+            return []
+        notes = []
+        if "metric" in self.errors:
+            notes.append(
+                _("That figure is not one we publish, so this page shows %(metric)s.")
+                % {"metric": self.chosen_metric().label}
+            )
+        return notes
+
+
+def value_suffix(metric: Column) -> str:
+    """What follows an axis or legend number for this figure: "%" for rates, nothing for counts and hours."""
+    return "%" if metric.kind == Kind.PERCENT else ""
+
+
+def csv_heading(metric: Column) -> str:
+    """A figure's CSV column heading: rates say "(%)", since their cells hold plain numbers."""
+    return f"{metric.label} (%)" if metric.kind == Kind.PERCENT else str(metric.label)
+
+
+def csv_value(cell: Published) -> object:
+    """A CSV cell: the published number as a plain number a spreadsheet can use (no thousands separator, no "%"),
+    or the published words for a hidden or unknown figure ("<10", "not known")."""
+    return cell.value if cell.value is not None else cell.display
+
+
+def week_labels(weeks: Sequence[date]) -> list[str]:
+    return [date_format(day, "j F Y") for day in weeks]
+
+
+def month_ticks(weeks: Sequence[date]) -> list[tuple[int, str]]:
+    """The first week in each month, labelled with the month's short name (and the year on the first and in
+    January), for a chart's x axis."""
+    ticks = []
+    seen = set()
+    for index, day in enumerate(weeks):
+        if (day.year, day.month) in seen:
+            continue
+        seen.add((day.year, day.month))
+        fmt = "M Y" if index == 0 or day.month == 1 else "M"
+        ticks.append((index, date_format(day, fmt)))
+    # The first label may be for a month the chart only just catches: drop it if the next is too close to fit both.
+    if len(ticks) > 1 and ticks[1][0] - ticks[0][0] < 3:
+        ticks.pop(0)
+    return ticks
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (names come from imported area files)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_response(*, council_slug: str, name: str, header: Sequence[str], rows: Iterable[Sequence[object]]):
+    """A streamed CSV download named `<council>-<name>-<date>.csv`, its figures exactly as the page shows them."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow([_cell(heading) for heading in header])
+        for row in rows:
+            yield writer.writerow([_cell(value) for value in row])
+
+    filename = f"{council_slug}-{name}-{timezone.localdate().isoformat()}.csv"
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
