@@ -156,12 +156,16 @@ class Patterns:
         )
 
 
+def hidden_displays(displays: Sequence[str]) -> str:
+    """The published displays of hidden values worth quoting ("<10"), or "" when they are words ("not shown")."""
+    return ", ".join(sorted({display for display in displays if any(c.isdigit() for c in display)}))
+
+
 def not_shown_label(displays: Sequence[str]) -> str:
-    """ "Not shown (<10)": the marker's words, quoting the published display of the suppressed values."""
-    distinct = sorted(set(displays))
-    if not distinct:
-        return _("Not shown")
-    return _("Not shown (%(display)s)") % {"display": ", ".join(distinct)}
+    """ "Not shown (<10)": the marker's words, quoting the published display of the suppressed values if it says
+    more than the words do."""
+    quoted = hidden_displays(displays)
+    return _("Not shown (%(display)s)") % {"display": quoted} if quoted else _("Not shown")
 
 
 def svg(

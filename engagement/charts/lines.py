@@ -135,7 +135,8 @@ def line_chart(
                 _dasharray(number),
             )
         else:
-            y, strip_height, outline = plot_top, plot_bottom - plot_top, ""
+            # Lighter behind the plot, so the grid still reads through a long stretch of hidden weeks.
+            y, strip_height, outline = plot_top, plot_bottom - plot_top, SafeString(' opacity="0.6"')
         for flags, pattern in ((hidden[number], patterns.hatch), (no_data[number], patterns.dots)):
             for first, last in _spans(flags):
                 x0 = max(left, x_at(first) - column / 2)

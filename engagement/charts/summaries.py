@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from engagement.charts._svg import PublishedValue, shown
+from engagement.charts._svg import PublishedValue, hidden_displays, shown
 
 
 def _names(names: Sequence[str], limit: int = 3) -> str:
@@ -21,17 +21,21 @@ def _gaps(points: Sequence[PublishedValue], *, weeks: bool) -> list[str]:
     sentences = []
     hidden = [point.display for point in points if point.suppressed]
     if hidden:
-        context = {"count": len(hidden), "display": ", ".join(sorted(set(hidden)))}
-        if weeks:
+        context = {"count": len(hidden), "display": hidden_displays(hidden)}
+        if weeks and context["display"]:
             sentence = ngettext(
                 "%(count)d week is not shown (%(display)s).",
                 "%(count)d weeks are not shown (%(display)s).",
                 len(hidden),
             )
-        else:
+        elif weeks:
+            sentence = ngettext("%(count)d week is not shown.", "%(count)d weeks are not shown.", len(hidden))
+        elif context["display"]:
             sentence = ngettext(
                 "%(count)d is not shown (%(display)s).", "%(count)d are not shown (%(display)s).", len(hidden)
             )
+        else:
+            sentence = ngettext("%(count)d is not shown.", "%(count)d are not shown.", len(hidden))
         sentences.append(sentence % context)
     missing = sum(1 for point in points if shown(point) is None and not point.suppressed)
     if missing:

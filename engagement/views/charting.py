@@ -31,6 +31,13 @@ class MetricForm(forms.Form):
         error_messages={"invalid_choice": gettext_lazy("Choose one of the figures in the list.")},
     )
 
+    def __init__(self, data=None, *args, **kwargs):
+        # No figure in the address means members: say so in the picker too.
+        if data is not None and not data.get("metric"):
+            data = data.copy()
+            data["metric"] = DEFAULT_METRIC
+        super().__init__(data, *args, **kwargs)
+
     def chosen_metric(self) -> Column:
         """The chosen figure, or members when none (or an unknown one) was asked for."""
         self.is_valid()  # cleans the fields: one that is wrong leaves the others usable
@@ -71,18 +78,16 @@ def week_labels(weeks: Sequence[date]) -> list[str]:
 
 
 def month_ticks(weeks: Sequence[date]) -> list[tuple[int, str]]:
-    """The first week in each month, labelled with the month's short name (and the year on the first and in
-    January), for a chart's x axis."""
+    """The first week in each month, labelled with the month's short name (and the year in January), for a chart's
+    x axis. A month the chart only just catches at its start is left unlabelled, so labels never overlap."""
     ticks = []
     seen = set()
     for index, day in enumerate(weeks):
         if (day.year, day.month) in seen:
             continue
         seen.add((day.year, day.month))
-        fmt = "M Y" if index == 0 or day.month == 1 else "M"
-        ticks.append((index, date_format(day, fmt)))
-    # The first label may be for a month the chart only just catches: drop it if the next is too close to fit both.
-    if len(ticks) > 1 and ticks[1][0] - ticks[0][0] < 3:
+        ticks.append((index, date_format(day, "M Y" if day.month == 1 else "M")))
+    if len(ticks) > 1 and ticks[1][0] - ticks[0][0] < 5:
         ticks.pop(0)
     return ticks
 

@@ -365,3 +365,23 @@ def test_chart_pages_run_a_fixed_number_of_queries(client, django_assert_max_num
         if response.streaming:
             b"".join(response.streaming_content)
     assert response.status_code == 200
+
+
+def test_month_ticks_label_each_month_once_with_the_year_in_january():
+    from datetime import date
+
+    from engagement.views.charting import month_ticks
+
+    weeks = [date(2025, 12, 6) + timedelta(weeks=n) for n in range(53)]
+    ticks = month_ticks(weeks)
+    labels = [label for _index, label in ticks]
+    # December 2025 is only caught for four weeks before January's label: too close to label both.
+    assert labels[0] == "Jan 2026"
+    assert labels[1:12] == ["Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    assert all(weeks[index].day <= 7 for index, _label in ticks)
+
+
+def test_the_picker_shows_members_when_the_address_names_no_figure(officer_client, council_and_areas):
+    council, _areas = council_and_areas
+    html = text_of(officer_client.get(url("engagement:map", council)))
+    assert re.search(r'<option value="members" selected>', html)

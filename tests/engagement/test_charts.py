@@ -496,3 +496,17 @@ def test_ranking_summary_names_ties_and_counts_what_is_hidden():
     assert charts.ranking_summary(items) == "Highest: A, C (20). Lowest: B (5). 2 are not shown (<10)."
     assert charts.ranking_summary([("A", hidden())]) == "No value can be shown. 1 is not shown (<10)."
     assert charts.ranking_summary([("A", shown(5)), ("B", shown(5))]) == "Every value shown is 5."
+
+
+def test_a_hidden_rate_published_in_words_is_not_quoted_twice():
+    rate = Pub(None, "not shown", True)
+    bars = charts.bar_chart([Bar("Splott", rate), Bar("Grangetown", shown(40))], title="t", description="d")
+    texts = [t.text for t in parse(bars).iter(f"{SVG}text")]
+    assert "Not shown" in texts
+    assert not any("(not shown)" in (text or "") for text in texts)
+    line = charts.line_chart(
+        [Series("Reach", [rate, shown(30)])], title="t", description="d", y_label="y", x_labels=weeks(2)
+    )
+    assert "Not shown" in [t.text for t in parse(line).iter(f"{SVG}text")]
+    assert charts.line_summary("Reach", [rate, shown(30)], ["w0", "w1"]).endswith("1 week is not shown.")
+    assert charts.ranking_summary([("A", rate), ("B", rate)]) == "No value can be shown. 2 are not shown."
