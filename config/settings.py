@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "django_celery_beat",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "accounts",
     "neighbourhoods",
@@ -191,6 +194,36 @@ ENGAGEMENT_SUPPRESSION_THRESHOLD = env.int("ENGAGEMENT_SUPPRESSION_THRESHOLD", d
 ENGAGEMENT_ROUNDING_BASE = env.int("ENGAGEMENT_ROUNDING_BASE", default=5)
 # How long an invitation to join a council's team stays valid.
 ENGAGEMENT_INVITE_DAYS = env.int("ENGAGEMENT_INVITE_DAYS", default=14)
+# The council API: requests per token (DRF rate syntax: "120/min", "5000/day"), counted in the cache.
+ENGAGEMENT_API_RATE = env("ENGAGEMENT_API_RATE", default="120/min")
+
+REST_FRAMEWORK = {
+    # Read-only and JSON only; each endpoint names its token authentication, permissions and throttle itself.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["engagement.api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Stronger Streets council API",
+    "DESCRIPTION": (
+        "Read-only figures for council officers: neighbourhoods, engagement metrics with small numbers suppressed "
+        "(ONS rule), weekly time series, public initiatives and the community-power ledger. Make a token on your "
+        "council's API tokens page and send it as `Authorization: Bearer <token>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "MetricKindEnum": "engagement.api.serializers.METRIC_KINDS",
+        "OfferKindEnum": "initiatives.models.CouncilOffer.Kind",
+    },
+}
 
 # --- Accounts (django-allauth) --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

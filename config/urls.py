@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("initiatives.urls")),
     path("", include("notifications.urls")),
     path("", include("engagement.urls")),
+    path("", include("engagement.api.urls")),
     path("admin/", admin.site.urls),
 ]
