@@ -105,14 +105,18 @@ def tick_label(value: int, suffix: str = "") -> str:
     return number_format(value, force_grouping=True) + suffix
 
 
+# Axis steps are never below 10, so no axis label reads like a count from 1 to 9 (which would never be published).
+MIN_STEP = 10
+
+
 def nice_ticks(maximum: int, count: int = 5) -> list[int]:
-    """Round, evenly spaced whole-number ticks from 0 to at least `maximum` (1, 2 or 5 times a power of ten)."""
-    maximum = max(maximum, 1)
-    raw = maximum / count
+    """Round, evenly spaced whole-number ticks from 0 to at least `maximum`: steps of 1, 2 or 5 times a power of
+    ten, and at least `MIN_STEP`."""
+    raw = max(maximum, 1) / count
     power = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
     step = next((m * power for m in (1, 2, 5, 10) if m * power >= raw), 10 * power)
-    step = max(int(step), 1)
-    top = math.ceil(maximum / step) * step
+    step = max(int(step), MIN_STEP)
+    top = max(math.ceil(maximum / step), 1) * step
     return list(range(0, top + 1, step))
 
 

@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engagement.models import EngagementSnapshot
 from neighbourhoods.models import CouncilMembership
@@ -101,7 +103,8 @@ def assert_only_published_counts(values):
     """Every figure is 0, "<10", a whole percent, or a count of 10 or more that is a multiple of 5."""
     for value in values:
         value = value.replace(",", "")
-        if value in ("", "\N{EN DASH}", "<10", "not known", "0") or value.endswith("%"):
+        words = ("", "\N{EN DASH}", "<10", "not known", "not shown", "Not known", "Not shown", "Not shown (<10)", "0")
+        if value in words or value.endswith("%"):
             continue
         assert value.isdigit(), value
         assert int(value) >= 10, value
@@ -264,6 +267,9 @@ def test_the_map_shades_each_neighbourhood_and_lists_those_without_a_boundary(of
     # The table holds every neighbourhood and the total.
     assert html.count('<th scope="row">') == len(areas) + 1
     assert_only_published_counts(table_cells(html))
+    figures = chart_figures(html)
+    assert len(figures) > len(areas)  # every area's title and the legend's ranges
+    assert_only_published_counts(figures)
 
 
 def test_a_hidden_figure_is_hatched_on_the_map_and_never_printed(client):
@@ -385,3 +391,60 @@ def test_the_picker_shows_members_when_the_address_names_no_figure(officer_clien
     council, _areas = council_and_areas
     html = text_of(officer_client.get(url("engagement:map", council)))
     assert re.search(r'<option value="members" selected>', html)
+
+
+# --- whatever the figures ------------------------------------------------------------------------------------------
+
+NUMBER = re.compile(r"^\d[\d,]*( to \d[\d,]*)?%?$")
+
+
+def chart_figures(html: str) -> list[str]:
+    """Every figure the charts print: values in area and bar titles, bar labels and legend ranges (not axis ticks,
+    which are round steps of the scale, nor dates)."""
+    found = []
+    for chart in svgs(html):
+        for title in chart.iter(f"{SVG}title"):
+            if title.get("id") is None and ": " in (title.text or ""):
+                found.append(title.text.rsplit(": ", 1)[1])
+        for text in chart.iter(f"{SVG}text"):
+            if text.get("text-anchor") == "start" and NUMBER.match(text.text or ""):
+                found.extend(part for part in text.text.rstrip("%").split(" to "))
+    return found
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=40), min_size=3, max_size=3), min_size=2, max_size=6))
+def test_no_count_from_1_to_9_and_every_count_a_multiple_of_5_on_the_chart_pages(client, weekly_members):
+    """Any council's snapshots: every figure in the charts, tables and CSV files is 0, "<10" or a multiple of 5."""
+    council = CouncilFactory()
+    today = timezone.localdate()
+    for n, weeks in enumerate(weekly_members):
+        area = NeighbourhoodFactory(council=council, imd_decile=n % 3 + 1, households=200, boundary=square(n))
+        EngagementSnapshot.objects.bulk_create(
+            EngagementSnapshot(
+                neighbourhood=area,
+                date=today - timedelta(weeks=back),
+                households=200,
+                members=members,
+                know_one=members // 2,
+            )
+            for back, members in enumerate(weeks)
+        )
+    client.force_login(make_officer(council))
+    first = council.neighbourhoods.order_by("name").first()
+    for metric in ("members", "know_one"):
+        for page, query in (
+            ("engagement:map", {"metric": metric}),
+            ("engagement:trends", {"metric": metric}),
+            ("engagement:trends", {"metric": metric, "area": first.slug}),
+        ):
+            html = text_of(client.get(url(page, council, **query)))
+            assert_only_published_counts(table_cells(html))
+            assert_only_published_counts(chart_figures(html))
+            response = client.get(url(page, council, format="csv", **query))
+            rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+            assert_only_published_counts(row[-1] for row in rows[1:])

@@ -450,7 +450,14 @@ def test_map_classes_get_darker_as_values_grow():
 
 @pytest.mark.parametrize(
     ("maximum", "expected"),
-    [(0, [0, 1]), (3, [0, 1, 2, 3]), (185, [0, 50, 100, 150, 200]), (100, [0, 20, 40, 60, 80, 100]), (12_340, None)],
+    [
+        (0, [0, 10]),
+        (3, [0, 10]),
+        (25, [0, 10, 20, 30]),
+        (185, [0, 50, 100, 150, 200]),
+        (100, [0, 20, 40, 60, 80, 100]),
+        (12_340, None),
+    ],
 )
 def test_nice_ticks(maximum, expected):
     ticks = nice_ticks(maximum)
@@ -459,6 +466,7 @@ def test_nice_ticks(maximum, expected):
     assert ticks[0] == 0
     assert ticks[-1] >= maximum
     assert len(ticks) <= 7
+    assert not any(0 < tick < 10 for tick in ticks)  # never an axis label that looks like a hidden count
 
 
 # --- summaries -----------------------------------------------------------------------------------------------------
