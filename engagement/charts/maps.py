@@ -16,6 +16,8 @@ from engagement.charts._svg import MAP_PALETTE, MUTED, PublishedValue, num, show
 
 Ring = list[tuple[float, float]]
 
+MIN_SPACING = 2.0  # pixels (Manhattan distance) between the points of a drawn boundary
+
 
 @dataclass(frozen=True)
 class Area:
@@ -132,12 +134,22 @@ class Projection:
         )
 
     def path(self, area_rings: Sequence[Ring]) -> str:
-        """SVG path data, one closed sub-path per ring (holes cut out by fill-rule="evenodd"), repeats dropped."""
+        """SVG path data, one closed sub-path per ring (holes cut out by fill-rule="evenodd").
+
+        Official boundaries carry far more detail than a few hundred pixels can show, so a point closer than
+        `MIN_SPACING` pixels to the last one kept is dropped (a ring keeps at least three points): the map stays
+        small however detailed the stored boundaries are."""
         parts = []
         for ring in area_rings:
+            points = [self.point(lon, lat) for lon, lat in ring]
+            kept = [points[0]]
+            for x, y in points[1:]:
+                if abs(x - kept[-1][0]) + abs(y - kept[-1][1]) >= MIN_SPACING:
+                    kept.append((x, y))
+            if len(kept) < 3:
+                kept = points
             coords: list[str] = []
-            for lon, lat in ring:
-                x, y = self.point(lon, lat)
+            for x, y in kept:
                 pair = f"{num(x)} {num(y)}"
                 if not coords or coords[-1] != pair:
                     coords.append(pair)

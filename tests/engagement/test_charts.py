@@ -518,3 +518,26 @@ def test_a_hidden_rate_published_in_words_is_not_quoted_twice():
     assert "Not shown" in [t.text for t in parse(line).iter(f"{SVG}text")]
     assert charts.line_summary("Reach", [rate, shown(30)], ["w0", "w1"]).endswith("1 week is not shown.")
     assert charts.ranking_summary([("A", rate), ("B", rate)]) == "No value can be shown. 2 are not shown."
+
+
+def test_detailed_boundaries_are_thinned_to_what_the_map_can_show():
+    centre_lon, centre_lat, radius = -3.18, 51.48, 0.01
+    circle = [
+        [
+            centre_lon + radius / math.cos(math.radians(centre_lat)) * math.cos(2 * math.pi * n / 4000),
+            centre_lat + radius * math.sin(2 * math.pi * n / 4000),
+        ]
+        for n in range(4000)
+    ]
+    circle.append(circle[0])
+    area = Area("Round", {"type": "Polygon", "coordinates": [circle]}, shown(20))
+    other = Area("Far", square(-3.0, 51.4), shown(30))  # so the circle is drawn small, as one area of many
+    root = parse(charts.choropleth([area, other], title="t", description="d", legend_title="l"))
+    drawn = next(
+        p for p in root.findall(f".//{SVG}path[@class='chart__area']") if p.find(f"{SVG}title").text == "Round: 20"
+    )
+    (ring,) = subpaths(drawn.get("d"))
+    assert 40 < len(ring) < 250  # from 4,000
+    xs, ys = [x for x, _y in ring], [y for _x, y in ring]
+    # Round on the ground, so round on the map: as wide as it is tall, within a pixel or so.
+    assert abs((max(xs) - min(xs)) - (max(ys) - min(ys))) < 1.5
