@@ -1,5 +1,5 @@
 """Demo data for the embedded quick start: people for each role, their neighbours, Cardiff's street groups and
-initiatives.
+initiatives, and a year of made-up activity across Cardiff with weekly snapshots for the council's dashboards.
 
 Safe to run again and again: what is already there is left as it is.
 """
@@ -7,14 +7,21 @@ Safe to run again and again: what is already there is left as it is.
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 
 from accounts import services as account_services
 from accounts.models import User
+from engagement import demo as engagement_demo
 from initiatives import demo as initiatives_demo
 from neighbourhoods import demo as neighbourhoods_demo
 
+CARDIFF_CODE = "W06000015"
 DEMO_PASSWORD = "neighbours-together"  # noqa: S105 - published on purpose, for local demos only
+# Council officers must use two-step sign-in. The demo officer's authenticator key is published too: add it to an
+# authenticator app, or run `manage.py demo_code` for the current code.
+DEMO_TOTP_SECRET = "STRONGERSTREETSDEMOCARDIFF234567"  # noqa: S105 - published on purpose, for local demos only
 
 
 @dataclass(frozen=True)
@@ -148,11 +155,19 @@ def _person(person: DemoPerson) -> tuple[User, bool]:
     return user, created
 
 
-@transaction.atomic
-def seed() -> tuple[list[tuple[DemoPerson, bool]], bool]:
-    """Create the demo people (verified, with profiles) and Cardiff's street groups.
+def _authenticator_app(user: User) -> None:
+    """Turn on two-step sign-in with the published demo key, as allauth's own set-up page would."""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
 
-    Returns each role's person and whether they were new, and whether the groups or initiatives were made this time.
+
+@transaction.atomic
+def seed() -> tuple[list[tuple[DemoPerson, bool]], bool, bool]:
+    """Create the demo people (verified, with profiles), Cardiff's street groups and initiatives, and a year of
+    activity with its weekly snapshots.
+
+    Returns each role's person and whether they were new, whether the groups or initiatives were made this time, and
+    whether the year of activity was.
     """
     results = []
     users: dict[str, User] = {}
@@ -161,6 +176,8 @@ def seed() -> tuple[list[tuple[DemoPerson, bool]], bool]:
         users[person.key] = user
         if person in PEOPLE:
             results.append((person, created))
+    _authenticator_app(users["officer"])
     groups_made = neighbourhoods_demo.seed(users)
     initiatives_made = initiatives_demo.seed(users)
-    return results, groups_made or initiatives_made
+    year_made = engagement_demo.seed(users)
+    return results, groups_made or initiatives_made, year_made
