@@ -1,8 +1,8 @@
 """The officer's API tokens page: make a token (shown in full once), see their tokens by name and prefix, revoke.
 
-Behind the council pages' one access check (`engagement.access`). A new token is shown in the response to the form
-that made it, marked not to be cached, and is never stored or put in the session: reloading that page cannot show it
-again, and a lost token is revoked and replaced.
+Behind the council pages' one access check (`engagement.access`). Making a token redirects to the page (so reloading
+it never makes another); the new token waits in the officer's session only until that page shows it, once, on a
+response marked not to be cached. A lost token is revoked and replaced.
 """
 
 from django import forms
@@ -18,6 +18,8 @@ from neighbourhoods.views.base import attempt
 
 from ..access import get_officer_access
 from . import tokens
+
+JUST_MADE = "api_token_just_made"  # session key: the new token, until the tokens page has shown it once
 
 
 class TokenForm(forms.Form):
@@ -48,11 +50,13 @@ def _page(request, access, *, form, new_token: str | None = None):
 
 @never_cache
 def api_tokens(request, council_slug):
-    """The officer's tokens for this council, and the form to make one. Posting the form makes a token and shows it
-    once; a mistake shows the form again with what was typed."""
+    """The officer's tokens for this council, and the form to make one. A token just made is shown once; a mistake
+    shows the form again with what was typed."""
     access = get_officer_access(request.user, council_slug)
     if request.method != "POST":
-        return _page(request, access, form=TokenForm())
+        just_made = request.session.pop(JUST_MADE, None)
+        shown = just_made["token"] if just_made and just_made.get("council") == access.council.pk else None
+        return _page(request, access, form=TokenForm(), new_token=shown)
     form = TokenForm(request.POST)
     if form.is_valid():
         try:
@@ -62,7 +66,8 @@ def api_tokens(request, council_slug):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            return _page(request, access, form=TokenForm(), new_token=token)
+            request.session[JUST_MADE] = {"council": access.council.pk, "token": token}
+            return redirect("api:tokens", council_slug=access.council.slug)
     return _page(request, access, form=form)
 
 

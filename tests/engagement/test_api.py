@@ -51,9 +51,11 @@ def test_an_officer_makes_a_token_that_is_shown_once_and_stored_only_as_a_digest
     client.force_login(officer)
 
     assert client.get(tokens_page(council)).status_code == 200
-    response = client.post(tokens_page(council), {"name": "Ward reports"})
+    made = client.post(tokens_page(council), {"name": "Ward reports"})
+    assert made.status_code == 302
+    assert made["Location"] == tokens_page(council)  # reloading the page never makes another
 
-    assert response.status_code == 200
+    response = client.get(tokens_page(council))
     assert "no-store" in response["Cache-Control"]
     token = response.context["new_token"]
     assert token.startswith("ssk_")
@@ -65,6 +67,7 @@ def test_an_officer_makes_a_token_that_is_shown_once_and_stored_only_as_a_digest
     assert stored.prefix == token[:12]
     assert token not in {str(getattr(stored, field.attname)) for field in ApiToken._meta.fields}
 
+    assert "api_token_just_made" not in client.session
     again = client.get(tokens_page(council)).content.decode()
     assert token not in again
     assert stored.prefix in again
