@@ -165,6 +165,17 @@ def hidden_displays(displays: Sequence[str]) -> str:
     return ", ".join(sorted({display for display in displays if any(c.isdigit() for c in display)}))
 
 
+def standalone_swatch(swatch: SafeString, patterns: Patterns | None) -> SafeString:
+    """A legend swatch as its own small SVG (with the patterns it uses), hidden from screen readers: for a key
+    written as HTML beside a chart, whose words then keep the page's own size."""
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="swatch" width="24" height="14" viewBox="0 0 24 14" '
+        'aria-hidden="true" focusable="false">{}{}</svg>',
+        patterns.defs() if patterns else "",
+        swatch,
+    )
+
+
 def not_shown_label(displays: Sequence[str]) -> str:
     """ "Not shown (<10)": the marker's words, quoting the published display of the suppressed values if it says
     more than the words do."""

@@ -42,12 +42,22 @@ class MapClass:
 
 
 @dataclass(frozen=True)
+class LegendItem:
+    """One line of the map's key: a small, self-contained SVG swatch (hidden from screen readers) and its words."""
+
+    swatch: SafeString
+    label: str
+
+
+@dataclass(frozen=True)
 class Choropleth:
-    """The map's markup, its legend classes, and the areas it could not draw for want of a boundary."""
+    """The map's markup, its legend classes, its key (to show as HTML beside the map, where the words keep the page's
+    own size on a phone), and the areas it could not draw for want of a boundary."""
 
     svg: SafeString
     classes: list[MapClass] = field(default_factory=list)
     without_boundary: list[str] = field(default_factory=list)
+    legend: list[LegendItem] = field(default_factory=list)
 
     def __html__(self) -> SafeString:
         return self.svg
@@ -196,12 +206,14 @@ def choropleth(
     chart_id: str = "map",
     width: int = 640,
     max_height: int = 520,
+    legend_in_svg: bool = True,
 ) -> Choropleth:
     """A map of `areas` shaded by published value in up to five classes, with a legend, or no SVG when no area has a
     boundary. Suppressed areas are hatched and titled "Not shown (<10)", areas without a value dotted ("Not known").
 
     Each area is a <path> whose <title> gives its name and published display; the same values belong in a table
-    beside the map, since colour alone must not carry them.
+    beside the map, since colour alone must not carry them. With `legend_in_svg=False` the key is left out of the
+    SVG for the page to show from `Choropleth.legend`.
     """
     chart_id = _svg.check_id(chart_id)
     areas = [area if isinstance(area, Area) else Area(*area) for area in areas]
@@ -236,32 +248,43 @@ def choropleth(
                 _svg.clean(_("%(name)s: %(value)s") % {"name": area.name, "value": words}),
             )
         )
-    # The legend under the map: its heading, then each class's swatch and range, then the two patterns.
-    items = [
-        (
-            format_html(
-                '<rect x="2" y="0" width="20" height="14" fill="{}" stroke="{}" stroke-width="1"/>', band.fill, MUTED
-            ),
-            band.label,
-        )
-        for band in shading
-    ]
+    # The key: each class's colour and range, then the two patterns, in the SVG under the map or for the page.
+    keys: list[tuple[str, str]] = [(band.fill, band.label) for band in shading]
     suppressed = [area.value.display for area, _r in drawn if area.value.suppressed]
     if suppressed:
-        items.append((patterns.swatch(5, 0, kind="not-shown"), _svg.not_shown_label(suppressed)))
+        keys.append(("not-shown", _svg.not_shown_label(suppressed)))
     if any(shown(area.value) is None and not area.value.suppressed for area, _r in drawn):
-        items.append((patterns.swatch(5, 0, kind="no-data"), _("Not known")))
-    top = projection.height + 8
-    body.append(_svg.text(12, top + 14, legend_title, extra=' font-weight="bold"'))
-    marks, legend_height = _svg.legend_rows(items, x0=12, width=width - 24, y0=top + 26)
-    body.extend(marks)
+        keys.append(("no-data", _("Not known")))
+    items = [(_swatch(fill, patterns), label) for fill, label in keys]
+    legend = []
+    for number, (fill, label) in enumerate(keys):
+        own = _svg.Patterns.for_chart(f"{chart_id}-key{number}")  # ids of its own: the swatch stands anywhere
+        swatch = _svg.standalone_swatch(_swatch(fill, own), own if fill in PATTERNED else None)
+        legend.append(LegendItem(swatch=swatch, label=label))
+    height = projection.height
+    if legend_in_svg:
+        top = projection.height + 8
+        body.append(_svg.text(12, top + 14, legend_title, extra=' font-weight="bold"'))
+        marks, legend_height = _svg.legend_rows(items, x0=12, width=width - 24, y0=top + 26)
+        body.extend(marks)
+        height = top + 26 + legend_height + 8
     svg = _svg.svg(
         chart_id=chart_id,
         kind="map",
         width=width,
-        height=top + 26 + legend_height + 8,
+        height=height,
         title=title,
         description=description,
         body=body,
     )
-    return Choropleth(svg=svg, classes=shading, without_boundary=without_boundary)
+    return Choropleth(svg=svg, classes=shading, without_boundary=without_boundary, legend=legend)
+
+
+PATTERNED = ("not-shown", "no-data")
+
+
+def _swatch(fill: str, patterns: _svg.Patterns) -> SafeString:
+    """A legend swatch at the origin: a colour, or the hatching or dots of a value that is not drawn."""
+    if fill in PATTERNED:
+        return patterns.swatch(5, 0, kind=fill)
+    return format_html('<rect x="2" y="0" width="20" height="14" fill="{}" stroke="{}" stroke-width="1"/>', fill, MUTED)

@@ -59,6 +59,7 @@ def engagement_map(request, council_slug):
         legend_title=metric.label,
         value_suffix=value_suffix(metric),
         chart_id="engagement-map",
+        legend_in_svg=False,  # the key goes beside the map as text, which keeps its size on a phone
     )
     return render(
         request,

@@ -90,7 +90,16 @@ def text_of(response) -> str:
 
 
 def svgs(html: str) -> list[ET.Element]:
-    return [ET.fromstring(match) for match in re.findall(r"<svg .*?</svg>", html, flags=re.S)]  # noqa: S314
+    """The charts on the page (not the small swatches of the map's key)."""
+    found = re.findall(r'<svg [^>]*class="chart .*?</svg>', html, flags=re.S)
+    return [ET.fromstring(match) for match in found]  # noqa: S314
+
+
+def map_key(html: str) -> list[str]:
+    """The words of the map's key, one per swatch."""
+    key = re.search(r'<ul aria-labelledby="map-key-title">(.*?)</ul>', html, flags=re.S)
+    items = re.findall(r"<li>(.*?)</li>", key.group(1), flags=re.S) if key else []
+    return [re.sub(r"<svg.*?</svg>", "", item, flags=re.S).strip().replace("&lt;", "<") for item in items]
 
 
 def table_cells(html: str) -> list[str]:
@@ -299,8 +308,9 @@ def test_map_of_a_percentage_uses_percent_ranges_in_its_legend(officer_client, c
     html = text_of(officer_client.get(url("engagement:map", council, metric="reach")))
     (drawn,) = svgs(html)
     assert drawn.find(f"{SVG}title").text == "Reach by neighbourhood in Caerwen"
-    legend = [t.text for t in drawn.iter(f"{SVG}text") if t.text and "%" in t.text]
-    assert legend
+    key = map_key(html)
+    assert key
+    assert all(label.endswith("%") or label.startswith("Not") for label in key)
 
 
 def test_map_without_boundaries_keeps_the_table(client):
@@ -399,9 +409,9 @@ NUMBER = re.compile(r"^\d[\d,]*( to \d[\d,]*)?%?$")
 
 
 def chart_figures(html: str) -> list[str]:
-    """Every figure the charts print: values in area and bar titles, bar labels and legend ranges (not axis ticks,
-    which are round steps of the scale, nor dates)."""
-    found = []
+    """Every figure the charts print: values in area and bar titles, bar labels and the map key's ranges (not axis
+    ticks, which are round steps of the scale, nor dates)."""
+    found = [part for label in map_key(html) for part in label.rstrip("%").split(" to ")]
     for chart in svgs(html):
         for title in chart.iter(f"{SVG}title"):
             if title.get("id") is None and ": " in (title.text or ""):

@@ -541,3 +541,31 @@ def test_detailed_boundaries_are_thinned_to_what_the_map_can_show():
     xs, ys = [x for x, _y in ring], [y for _x, y in ring]
     # Round on the ground, so round on the map: as wide as it is tall, within a pixel or so.
     assert abs((max(xs) - min(xs)) - (max(ys) - min(ys))) < 1.5
+
+
+def test_the_key_can_be_shown_beside_the_map_as_words_with_small_swatches():
+    areas = [
+        Area("A", square(-3.2, 51.4), shown(10)),
+        Area("B", square(-3.1, 51.4), shown(50)),
+        Area("C", square(-3.0, 51.4), hidden()),
+        Area("D", square(-2.9, 51.4), UNKNOWN),
+    ]
+    result = charts.choropleth(areas, title="t", description="d", legend_title="Members", legend_in_svg=False)
+    root = parse(result)
+    assert not [t.text for t in root.iter(f"{SVG}text")]  # no key inside the map
+    assert [item.label for item in result.legend] == ["10", "50", "Not shown (<10)", "Not known"]
+    ids = set()
+    for item, band in zip(result.legend, [*result.classes, None, None], strict=True):
+        swatch = parse(item.swatch)
+        assert swatch.get("aria-hidden") == "true"
+        rect = swatch.find(f"{SVG}rect")
+        if band is not None:
+            assert rect.get("fill") == band.fill
+        else:
+            pattern_id = rect.get("fill")[len("url(#") : -1]
+            assert swatch.find(f".//{SVG}pattern[@id='{pattern_id}']") is not None  # its own pattern, right here
+        new = {e.get("id") for e in swatch.iter() if e.get("id")}
+        assert not new & ids
+        ids |= new
+    with_key = charts.choropleth(areas, title="t", description="d", legend_title="Members")
+    assert "Members" in [t.text for t in parse(with_key).iter(f"{SVG}text")]
