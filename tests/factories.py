@@ -186,12 +186,33 @@ class RSVPFactory(factory.django.DjangoModelFactory):
 
 
 class CouncilMembershipFactory(factory.django.DjangoModelFactory):
+    """An officer with an authenticator app set up, as council pages require (pass totp=False for one without)."""
+
     class Meta:
         model = "neighbourhoods.CouncilMembership"
+        skip_postgeneration_save = True
 
     council = factory.SubFactory(CouncilFactory)
     user = factory.SubFactory(UserFactory)
     role = "officer"
+
+    @factory.post_generation
+    def totp(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            activate_totp(self.user)
+
+
+def activate_totp(user, secret: str | None = None) -> str:
+    """Turn on two-step sign-in for `user` with allauth's own activation (unless it is on already); returns the
+    secret, for a test that needs to type a code."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        return ""
+    secret = secret or generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
 
 
 class InitiativeFactory(factory.django.DjangoModelFactory):

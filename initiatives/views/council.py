@@ -1,9 +1,9 @@
 """Council partnership: an initiative's council page, the officers' offers and requests, and the public ledger.
 
-Officer pages live under /council/<council>/offers/ and /council/<council>/requests/ (the council's dashboard will
-have /council/<council>/ itself). Anyone signed in who is not an officer or admin of that council gets a 403; an
-unknown council is a 404. The ledger is public: it lists what the council handed to which initiative, and never a
-resident's name.
+Officer pages live under /council/<council>/offers/ and /council/<council>/requests/, beside the council's
+dashboards. They share the dashboards' access check: anyone signed in who is not an officer or admin of that council
+gets the same 404 as for an unknown council, and an officer without two-step sign-in is asked to turn it on. The
+ledger is public: it lists what the council handed to which initiative, and never a resident's name.
 """
 
 from django.contrib import messages
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
+from engagement.access import get_officer_access
 from neighbourhoods.views.base import attempt
 
 from ..forms.council import BackingDecisionForm, OfferForm, OfferRequestForm
@@ -128,11 +129,9 @@ def council_taken_up(request, slug, backing_id):
 
 
 def _officer_council(request, council_slug):
-    """The council at `council_slug` (404 if unknown), for its officers and admins only (403 for anyone else)."""
-    council = selectors.get_council(slug=council_slug)
-    if not services.is_council_officer(request.user, council):
-        raise PermissionDenied
-    return council
+    """The council at `council_slug`, for its officers and admins with two-step sign-in only: the council pages'
+    one access check (`engagement.access`): 404 for anyone else and for an unknown council alike."""
+    return get_officer_access(request.user, council_slug).council
 
 
 def offers(request, council_slug):

@@ -20,6 +20,7 @@ from accounts.models import User
 from initiatives.models import Backing, Initiative, InitiativeRole, Pledge, VolunteerSignup, Vote
 from neighbourhoods.models import Council, Group
 from tests.e2e.conftest import assert_accessible
+from tests.e2e.test_account_journey import current_totp_code
 from tests.factories import (
     CouncilMembershipFactory,
     CouncilOfferFactory,
@@ -27,6 +28,7 @@ from tests.factories import (
     MembershipFactory,
     NeighbourhoodFactory,
     UserFactory,
+    activate_totp,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -54,6 +56,7 @@ class Street:
     co_organiser: User
     neighbour: User
     officer: User
+    officer_secret: str
 
 
 def make_street() -> Street:
@@ -71,6 +74,8 @@ def make_street() -> Street:
         people[key] = UserFactory(email=email, password=PASSWORD, profile__display_name=name)
         MembershipFactory(group=group, user=people[key], role="organiser" if key == "lead" else "member")
     officer = UserFactory(email="rhian@cardiff.example.org", password=PASSWORD, profile__display_name="Rhian")
+    # Council pages ask officers for two-step sign-in: an authenticator app, turned on with allauth's own helper.
+    secret = activate_totp(officer)
     CouncilMembershipFactory(council=council, user=officer, role="officer")
     CouncilOfferFactory(
         council=council,
@@ -81,15 +86,22 @@ def make_street() -> Street:
         unlock_supporters=2,
         created_by=officer,
     )
-    return Street(council, group, officer=officer, **people)
+    return Street(council, group, officer=officer, officer_secret=secret, **people)
 
 
-def sign_in(page, live_server, email: str) -> None:
+def sign_in(page, live_server, email: str, *, totp_secret: str | None = None) -> None:
     page.goto(live_server.url + "/accounts/login/")
     check(page)
     page.get_by_label("Email").fill(email)
     page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name="Sign In").click()
+    if totp_secret:
+        # The second step, with the code the officer's authenticator app shows now.
+        code_field = page.get_by_role("main").get_by_label(re.compile(r"^Code:?$"))
+        expect(code_field).to_be_visible()
+        check(page)
+        code_field.fill(current_totp_code(totp_secret))
+        page.get_by_role("main").get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
     check(page)
 
@@ -305,7 +317,7 @@ def test_propose_team_volunteer_pledge_vote_ask_the_council_officer_approves_and
 
     # The council's officer approves it with a message.
     officer = new_page()
-    sign_in(officer, live_server, "rhian@cardiff.example.org")
+    sign_in(officer, live_server, "rhian@cardiff.example.org", totp_secret=street.officer_secret)
     officer.goto(live_server.url + f"/council/{street.council.slug}/requests/")
     request = main(officer).locator(".request").filter(has_text=TITLE)
     expect(request).to_contain_text(f"Asks for: {OFFER}")

@@ -126,7 +126,8 @@ def test_only_this_councils_officers_and_admins_open_its_officer_pages(client, r
         elif role in OFFICERS:
             assert response.status_code == 200, page
         else:
-            assert response.status_code == 403, page
+            # Not one of this council's officers: the same 404 as for a council that does not exist.
+            assert response.status_code == 404, page
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -152,7 +153,7 @@ def test_only_this_councils_officers_act_on_its_offers_and_requests(client, role
         assert CouncilOffer.objects.filter(title="Another skip", council=place.council).exists()
         assert backing.status == Backing.Status.APPROVED
     else:
-        expected = 302 if role == "visitor" else 403
+        expected = 302 if role == "visitor" else 404
         assert [close.status_code, create.status_code, decide.status_code] == [expected] * 3
         assert offer.is_open
         assert not CouncilOffer.objects.filter(title="Another skip").exists()
@@ -621,3 +622,29 @@ def test_the_council_page_runs_a_fixed_number_of_queries(client, django_assert_m
     with django_assert_max_num_queries(8):
         response = client.get(reverse("initiatives:council-support", args=[place.garden.slug]))
     assert response.content.decode().count('class="card offer-card"') == size
+
+
+# --- Officers must use two-step sign-in -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["officer", "admin"])
+def test_an_officer_without_two_step_sign_in_is_asked_to_turn_it_on_and_changes_nothing(client, role):
+    place = Place()
+    offer = CouncilOfferFactory(council=place.council, title="Skip hire")
+    officer = CouncilMembershipFactory(council=place.council, role=role, totp=False).user
+    sign_in(client, officer)
+    for page in (offers_url(place.council), offers_url(place.council, "requests")):
+        response = client.get(page)
+        assert response.status_code == 403
+        content = response.content.decode()
+        assert "Turn on two-step sign-in" in content
+        assert reverse("mfa_activate_totp") in content
+        assert "Skip hire" not in content
+    assert client.post(offers_url(place.council, "offer-close", offer.pk)).status_code == 403
+    assert CouncilOffer.objects.get(pk=offer.pk).is_open
+
+
+def test_an_officer_without_two_step_sign_in_elsewhere_still_gets_not_found(client):
+    place = Place()
+    sign_in(client, CouncilMembershipFactory(totp=False).user)
+    assert client.get(offers_url(place.council)).status_code == 404

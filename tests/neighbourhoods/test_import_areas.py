@@ -721,3 +721,56 @@ def test_moving_2000_postcodes_is_batched_too(tmp_path, django_assert_max_num_qu
     assert summary.postcodes_updated > 1500
     assert Postcode.objects.count() == 2000
     assert Postcode.objects.get(code=postcode_list(2000, "SA")[-1]).neighbourhood.code == "W01SA00039"
+
+
+# --- Wards (an optional column) --------------------------------------------------------------------------------------
+
+WITH_WARD = (*COLUMNS, "ward")
+
+
+def test_an_optional_ward_column_sets_each_neighbourhoods_ward(tmp_path):
+    rows = [
+        {**r, "ward": "Splott" if r["neighbourhood_code"] == SPLOTT["neighbourhood_code"] else ""} for r in good_rows()
+    ]
+    summary = import_areas(write(tmp_path, csv_text(rows, columns=WITH_WARD)))
+    assert summary.neighbourhoods_created == 3
+    assert dict(Neighbourhood.objects.values_list("name", "ward")) == {"Splott": "Splott", "Butetown": "", "Easton": ""}
+
+
+def test_a_file_without_the_ward_column_keeps_stored_wards_and_an_empty_one_clears_them(tmp_path):
+    rows = [{**r, "ward": "Splott"} for r in good_rows()]
+    import_areas(write(tmp_path, csv_text(rows, columns=WITH_WARD)))
+    unchanged = import_areas(write(tmp_path, csv_text(good_rows()), "no-ward.csv"))
+    assert unchanged.neighbourhoods_unchanged == 3
+    assert set(Neighbourhood.objects.values_list("ward", flat=True)) == {"Splott"}
+    renamed = [
+        {**r, "ward": "Splott and Tremorfa" if r["neighbourhood_code"] == SPLOTT["neighbourhood_code"] else ""}
+        for r in good_rows()
+    ]
+    summary = import_areas(write(tmp_path, csv_text(renamed, columns=WITH_WARD), "renamed.csv"))
+    assert summary.neighbourhoods_updated == 3
+    assert dict(Neighbourhood.objects.values_list("name", "ward")) == {
+        "Splott": "Splott and Tremorfa",
+        "Butetown": "",
+        "Easton": "",
+    }
+
+
+def test_wards_must_agree_across_a_neighbourhoods_rows_and_fit(tmp_path, stored_areas):
+    rows = [{**r, "ward": "Splott"} for r in good_rows()]
+    rows[1]["ward"] = "Tremorfa"
+    rows[2]["ward"] = "W" * 121
+    with pytest.raises(AreaImportError) as caught:
+        import_areas(write(tmp_path, csv_text(rows, columns=WITH_WARD)))
+    assert caught.value.lines() == [
+        'line 3: neighbourhood W01001897 has ward "Splott" on line 2 but "Tremorfa" here',
+        "line 4: the ward name is longer than 120 characters",
+    ]
+
+
+def test_the_demo_neighbourhoods_have_their_cardiff_wards():
+    import_areas(DEMO / "areas.csv", DEMO / "boundaries.geojson")
+    wards = dict(Neighbourhood.objects.values_list("name", "ward"))
+    assert wards["Splott"] == "Splott"
+    assert wards["Roath"] == "Plasnewydd"
+    assert all(wards.values())
