@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "neighbourhoods",
     "initiatives",
     "notifications",
+    "moderation",
     "engagement",
 ]
 

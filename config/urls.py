@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("neighbourhoods.urls")),
     path("", include("initiatives.urls")),
     path("", include("notifications.urls")),
+    path("", include("moderation.urls")),
     path("", include("engagement.urls")),
     path("", include("engagement.api.urls")),
     path("admin/", admin.site.urls),

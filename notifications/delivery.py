@@ -8,8 +8,9 @@ transaction as the send, so running it twice, or two workers at once, sends each
 
 `delivered_at` means "the immediate email for this row is dealt with": either it was sent, or the person had paused
 notification emails or their address bounced when it was due, so it will never be emailed on its own (it stays on
-the site, in the bell). Without that stamp the sweep would retry a paused person's rows for as long as they stay in
-its window and, on unpausing, send them all at once. A row whose category the person has since moved to a digest or
+the site, in the bell), or the recipient and the notification's actor had been kept apart by a block by then, so it
+is never sent. Without that stamp the sweep would retry a paused person's rows for as long as they stay in its
+window and, on unpausing, send them all at once. A row whose category the person has since moved to a digest or
 to the site only is left unstamped: it belongs to the digest now.
 """
 
@@ -28,6 +29,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from moderation.selectors import blocked_either_way
 
 from . import preferences, unsubscribe
 from .models import DEFAULT_FREQUENCY, Frequency, Notification, Preference
@@ -89,10 +92,11 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
 
     Safe to run twice or concurrently: rows are locked (`skip_locked`, so a second worker passes over them rather than
     waiting to send them again) and rows already stamped are skipped. Rows whose recipient paused notification emails
-    or bounced are stamped without an email; rows the recipient now wants in a digest or on the site only are left
-    alone. Every email is rendered before the SMTP connection opens, and each one is stamped only once the server
-    has accepted it: if sending fails part-way, the emails already accepted are stamped, the rest stay due, and the
-    error is raised after the stamps commit so the task retries only what is left.
+    or bounced, or whose actor the recipient has blocked or been blocked by since, are stamped without an email; rows
+    the recipient now wants in a digest or on the site only are left alone. Every email is rendered before the SMTP
+    connection opens, and each one is stamped only once the server has accepted it: if sending fails part-way, the
+    emails already accepted are stamped, the rest stay due, and the error is raised after the stamps commit so the
+    task retries only what is left.
     """
     ids = sorted(set(notification_ids))
     if not ids:
@@ -103,12 +107,14 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=ids, delivered_at__isnull=True, digested_at__isnull=True)
             .select_related("recipient__profile", "recipient__delivery_settings")
+            # Checked now, not when recorded: a block made since then keeps the email from going.
+            .annotate(actor_blocked=blocked_either_way(OuterRef("recipient_id"), OuterRef("actor_id")))
             .order_by("pk")
         )
         if not rows:
             return 0
         frequencies = _frequencies(rows)
-        closed = {row.pk for row in rows if not preferences.is_deliverable(row.recipient)}
+        closed = {row.pk for row in rows if row.actor_blocked or not preferences.is_deliverable(row.recipient)}
         due = [
             row
             for row in rows

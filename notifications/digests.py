@@ -27,7 +27,8 @@ has the stamp taken back and the task retries; one that hangs up after the "." i
 
 Permission is checked again when the email is built, from the object each notification links to: a hidden or
 deleted post or comment, a deleted event, initiative or decision, a group the reader left or was removed or banned
-from, or a members-only group they are not an active member of, never reaches the email.
+from, or a members-only group they are not an active member of, never reaches the email; nor does a notification
+about someone the reader has blocked, or who has blocked them, since it was recorded.
 """
 
 import binascii
@@ -65,6 +66,7 @@ from psycopg import pq
 
 from accounts.models import User
 from initiatives.models import Ask, Decision, Initiative, VolunteerRole
+from moderation.models import Block as PersonBlock
 from neighbourhoods.models import Comment, Event, Group, Membership, Post
 
 from . import preferences, unsubscribe
@@ -252,6 +254,7 @@ class Line(NamedTuple):
     category: str
     url: str
     line: str
+    actor_id: int | None
 
 
 @dataclass(frozen=True)
@@ -332,11 +335,23 @@ class BatchContext:
         self.hidden_comments = self._missing_or_hidden(Comment, {r.comment_id for r in refs if r.comment_id})
         self.gone_events = self._missing(Event, {r.event_id for r in refs if r.event_id})
         self.gone_decisions = self._missing(Decision, {r.decision_id for r in refs if r.decision_id})
+        self.kept_apart = self._blocks(user_ids, {n.actor_id for n in notifications if n.actor_id})
         self._live(member_groups)
 
     @staticmethod
     def _missing(model, ids: set[int]) -> set[int]:
         return ids - set(model.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+
+    @staticmethod
+    def _blocks(user_ids: list[int], actor_ids: set[int]) -> set[tuple[int, int]]:
+        """(reader, actor) for every reader in the batch and actor of their lines kept apart by a block, whichever of
+        the two made it (one query for the batch)."""
+        if not actor_ids:
+            return set()
+        pairs = PersonBlock.objects.filter(
+            Q(blocker_id__in=user_ids, blocked_id__in=actor_ids) | Q(blocker_id__in=actor_ids, blocked_id__in=user_ids)
+        ).values_list("blocker_id", "blocked_id")
+        return {pair for blocker, blocked in pairs for pair in ((blocker, blocked), (blocked, blocker))}
 
     @staticmethod
     def _missing_or_hidden(model, ids: set[int]) -> set[int]:
@@ -410,6 +425,8 @@ class BatchContext:
         """The block a notification belongs in, or None if its reader may no longer see it."""
         ref = ref_for(notification.url)
         user_id = notification.recipient_id
+        if notification.actor_id is not None and (user_id, notification.actor_id) in self.kept_apart:
+            return None  # one of them has blocked the other since it was recorded
         if ref.post_id in self.hidden_posts or ref.comment_id in self.hidden_comments:
             return None
         if ref.event_id in self.gone_events or ref.decision_id in self.gone_decisions:

@@ -23,6 +23,11 @@ class Notification(models.Model):
     """
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # The person whose action this reports (the author, the waver, the volunteer…); none for what the platform does
+    # itself, such as reminders. While either has blocked the other, the notification is never shown or sent.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     event = models.CharField(max_length=60)  # noun.verb_past, e.g. "initiative.update_posted"
     category = models.CharField(max_length=20, choices=Category)
     dedupe_key = models.CharField(max_length=200, unique=True)

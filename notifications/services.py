@@ -15,13 +15,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.template import Context, TemplateDoesNotExist, TemplateSyntaxError, engines
 from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
 from accounts.models import Profile, User
+from moderation.selectors import blocked_either_way
 
 from . import delivery
 from .models import Notification
@@ -66,16 +67,28 @@ def render_line(*, event: str, context: dict, language: str) -> str:
 # --- Recording ------------------------------------------------------------------------------------------------
 
 
-def _people_with_languages(recipients: Iterable[User] | QuerySet) -> list[tuple[int, str]]:
-    """(user id, language) for each recipient once, in one query."""
+def _people_with_languages(recipients: Iterable[User] | QuerySet, actor: User | None) -> list[tuple[int, str]]:
+    """(user id, language) for each recipient once, leaving out anyone who has blocked `actor` or whom `actor` has
+    blocked, in one query."""
     if isinstance(recipients, QuerySet):
+        if actor is not None:
+            recipients = recipients.exclude(blocked_either_way(OuterRef("pk"), actor))
         people = dict(recipients.order_by().values_list("pk", "profile__language"))
     else:
         ids = list(dict.fromkeys(recipient.pk for recipient in recipients))
         if not ids:
             return []
-        people = dict.fromkeys(ids, None)
-        people.update(Profile.objects.filter(user_id__in=ids).values_list("user_id", "language"))
+        if actor is not None:
+            # Whoever is kept apart from the actor is left out of the same query that reads the languages.
+            people = dict(
+                User.objects.filter(pk__in=ids)
+                .exclude(blocked_either_way(OuterRef("pk"), actor))
+                .values_list("pk", "profile__language")
+            )
+            people = {pk: people[pk] for pk in ids if pk in people}
+        else:
+            people = dict.fromkeys(ids, None)
+            people.update(Profile.objects.filter(user_id__in=ids).values_list("user_id", "language"))
     return [(pk, language or settings.LANGUAGE_CODE) for pk, language in people.items()]
 
 
@@ -90,11 +103,16 @@ def record(
     category: str,
     subject,
     recipients: Iterable[User] | QuerySet,
+    actor: User | None = None,
     context: dict | None = None,
     url: str = "",
     key: str | None = None,
 ) -> int:
     """Write one notification per recipient, inside the caller's transaction (so a rollback takes them too).
+
+    `actor` is the person whose action this reports (the author, the waver, the volunteer…), None for what the
+    platform does by itself (reminders). Recipients who have blocked the actor, or whom the actor has blocked, get
+    nothing; the rows keep the actor, so the bell, emails and digests can leave them out if a block comes later.
 
     The key `event:subject:recipient` makes recording the same thing twice harmless; `key` replaces the subject's
     pk in it when one subject can make the same event more than once (an event edited twice, a second request to
@@ -104,7 +122,7 @@ def record(
     offered for writing (conflicts with existing keys are skipped silently).
     """
     context = context or {}
-    people = _people_with_languages(recipients)
+    people = _people_with_languages(recipients, actor)
     if not people:
         return 0
     snapshot = json.loads(json.dumps(context, cls=DjangoJSONEncoder))
@@ -114,6 +132,7 @@ def record(
     rows = [
         Notification(
             recipient_id=pk,
+            actor_id=actor.pk if actor is not None else None,
             event=event,
             category=category,
             dedupe_key=f"{event}:{distinct}:{pk}",
@@ -139,6 +158,12 @@ def record(
 # --- Unread count ---------------------------------------------------------------------------------------------
 
 
+def list_shown(user: User) -> QuerySet:
+    """`user`'s notifications as the bell shows and counts them: all but those whose actor either of the two has
+    blocked (the check is part of the same query)."""
+    return Notification.objects.filter(recipient=user).exclude(blocked_either_way(user, OuterRef("actor_id")))
+
+
 def unread_cache_key(user_id: int) -> str:
     return f"notifications:unread:{user_id}"
 
@@ -148,7 +173,7 @@ def unread_count(user: User) -> int:
     key = unread_cache_key(user.pk)
     count = cache.get(key)
     if count is None:
-        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        count = list_shown(user).filter(read_at__isnull=True).count()
         cache.set(key, count, UNREAD_TIMEOUT)
     return count
 

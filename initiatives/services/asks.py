@@ -165,6 +165,7 @@ def remove_ask(*, organiser: User, ask: Ask) -> int:
         event="initiative.ask_removed",
         category=Category.INITIATIVES,
         subject=ask,
+        actor=organiser,
         recipients=[pledge.user for pledge in pledges if pledge.user_id != organiser.pk],
         context={"ask": ask.title, "initiative": initiative.title},
         url=asks_url(initiative),
@@ -223,6 +224,7 @@ def pledge(*, user: User, ask: Ask, amount, note: str = "") -> Pledge:
         event="initiative.pledge_received",
         category=Category.INITIATIVES,
         subject=promise,
+        actor=user,
         recipients=organisers(initiative).exclude(pk=user.pk),
         context={
             "name": name,

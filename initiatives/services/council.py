@@ -230,6 +230,8 @@ def request_offer(*, by: User, initiative: Initiative, offer: CouncilOffer, note
     notifications.record(
         event="council.offer_requested",
         category=Category.COUNCIL,
+        # No actor: this passes between an initiative and its council, whoever asks or answers for them, so a
+        # block between two people never stops it.
         subject=backing,
         recipients=_officers(council.pk),
         context={"initiative": initiative.title, "offer": offer.title, "council": council.name},
@@ -307,6 +309,8 @@ def approve_backing(*, officer: User, backing: Backing, message: str = "") -> Ba
     notifications.record(
         event="council.offer_approved",
         category=Category.COUNCIL,
+        # No actor: this passes between an initiative and its council, whoever asks or answers for them, so a
+        # block between two people never stops it.
         subject=backing,
         recipients=selectors.organisers(initiative),
         context={"council": council.name, "offer": offer.title, "initiative": initiative.title, "message": message},
@@ -328,6 +332,8 @@ def decline_backing(*, officer: User, backing: Backing, message: str) -> Backing
     notifications.record(
         event="council.offer_declined",
         category=Category.COUNCIL,
+        # No actor: this passes between an initiative and its council, whoever asks or answers for them, so a
+        # block between two people never stops it.
         subject=backing,
         recipients=selectors.organisers(initiative),
         context={"council": council.name, "offer": offer.title, "initiative": initiative.title, "message": message},

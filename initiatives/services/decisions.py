@@ -193,6 +193,7 @@ def open_decision(
         event="decision.opened",
         category=Category.DECISIONS,
         subject=decision,
+        actor=organiser,
         recipients=eligible_voters(initiative).exclude(pk=organiser.pk),
         context={
             "initiative": initiative.title,
@@ -385,6 +386,7 @@ def _close_locked(decision: Decision, *, by: User | None) -> Decision:
         event="decision.closed",
         category=Category.DECISIONS,
         subject=decision,
+        actor=by,  # None when it closed on time by itself
         recipients=recipients,
         context={"initiative": decision.initiative.title, "question": decision.question, "outcome": decision.outcome},
         url=url,

@@ -205,6 +205,7 @@ def propose_initiative(
         event="initiative.proposed",
         category=Category.INITIATIVES,
         subject=initiative,
+        actor=proposer,
         recipients=participants(initiative).exclude(pk=proposer.pk),
         context={
             "name": name,
@@ -341,6 +342,7 @@ def invite_co_organiser(*, lead: User, initiative: Initiative, invitee: User) ->
         event="initiative.invited",
         category=Category.INITIATIVES,
         subject=role,
+        actor=lead,
         recipients=[invitee],
         context={"name": display_name(lead), "title": initiative.title},
         url=initiative.get_absolute_url(),

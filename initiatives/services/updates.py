@@ -69,6 +69,7 @@ def post_update(*, author: User, initiative: Initiative, title: str, body: str) 
         event="initiative.update_posted",
         category=Category.INITIATIVES,
         subject=update,
+        actor=author,
         recipients=update_recipients(initiative=initiative, exclude=author),
         context={"name": name, "initiative": initiative.title, "title": title, "excerpt": body[:200]},
         url=url,

@@ -5,7 +5,8 @@ Privacy rules these reads keep:
   their display name, interests, skills and whether they are verified: never an email or an address;
 - a suggestion carries no name, only the membership to wave to and the interest shared: names are revealed through
   waves (the sender's at once, the recipient's when they wave back);
-- the waves someone has sent show no recipient names for the same reason: a wave may have gone to a suggestion.
+- the waves someone has sent show no recipient names for the same reason: a wave may have gone to a suggestion;
+- two people kept apart by a block (whoever made it) never find each other in the directory or suggestions.
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import Profile, Tag, User
+from moderation.selectors import blocked_either_way, shared_membership_id
 
 from ..models import Connection, Group, Membership, Vouch, Wave
 from ..services.neighbours import DECLINE_COOL_OFF
@@ -42,6 +44,7 @@ def directory(*, group: Group, viewer: User, interest: str | None = None, skill:
     people = (
         Membership.objects.active()
         .filter(group=group, user__profile__in_directory=True)
+        .exclude(blocked_either_way(viewer, OuterRef("user_id")))
         .select_related("user__profile")
         .prefetch_related("user__profile__interests", "user__profile__skills")
         .annotate(
@@ -80,12 +83,14 @@ def directory_tags(*, group: Group) -> tuple[list[Tag], list[Tag]]:
     return interests, skills
 
 
-def get_wave_target(*, group: Group, membership_id: int) -> Membership:
+def get_wave_target(*, group: Group, viewer: User, membership_id: int) -> Membership:
     """A person listed in the group's directory, to wave to by name: 404 for anyone else, so membership ids cannot
-    be used to look up people who chose not to be listed."""
+    be used to look up people who chose not to be listed. Someone kept apart from the viewer by a block is a 404 too,
+    as they are missing from the directory."""
     target = (
         Membership.objects.active()
         .filter(group=group, pk=membership_id, user__profile__in_directory=True)
+        .exclude(blocked_either_way(viewer, OuterRef("user_id")))
         .select_related("user__profile")
         .first()
     )
@@ -130,6 +135,7 @@ def _suggestion_candidates(*, group: Group, viewer: User):
         .filter(Exists(shared))
         .exclude(_connected_to(viewer))
         .exclude(Exists(recent_waves))
+        .exclude(blocked_either_way(viewer, OuterRef("user_id")))
         .annotate(
             interest=Subquery(shared.order_by("tag__name").values("tag__name")[:1]),
             shared_count=Subquery(shared.order_by().values("profile_id").annotate(n=Count("pk")).values("n")[:1]),
@@ -142,7 +148,8 @@ def suggestions(*, group: Group, viewer: User, limit: int = 3) -> list[Suggestio
 
     Double opt-in: only people listed in the directory are suggested, only to an active member who shares at least
     one interest with them, and never anyone the viewer is connected with, has an open wave with, or who has
-    declined a wave between them lately. No names: the viewer learns who it is only if they wave and are waved back.
+    declined a wave between them lately, nor anyone kept apart from the viewer by a block. No names: the viewer
+    learns who it is only if they wave and are waved back.
     """
     if not viewer.is_authenticated:
         return []
@@ -180,7 +187,8 @@ class MyNeighbours:
 
 def list_connections(*, user: User) -> QuerySet:
     """The people `user` is connected with, newest first. Each row carries `other_id` and `other_name` (the other
-    person's display name), worked out in the query rather than per row."""
+    person's display name), and `block_membership_id` (the other person's membership in a group `user` is in, to
+    block them by; None if they share no group now), worked out in the query rather than per row."""
     is_low = Q(user_low=user)
     return (
         Connection.objects.filter(is_low | Q(user_high=user))
@@ -192,6 +200,7 @@ def list_connections(*, user: User) -> QuerySet:
                 default=F("user_low__profile__display_name"),
             ),
         )
+        .annotate(block_membership_id=Subquery(shared_membership_id(user, OuterRef("other_id"))))
         .order_by("-created_at", "-pk")
     )
 
@@ -201,11 +210,12 @@ WAVES_SHOWN = 50  # the newest open waves each way; answering them brings older 
 
 def my_neighbours(*, user: User) -> MyNeighbours:
     """Everything on a person's "My neighbours" page: connections (a QuerySet to paginate), the open waves they
-    have received, with who sent them (a wave reveals its sender), and the open waves they have sent (two queries
-    plus the connections page)."""
+    have received, with who sent them (a wave reveals its sender) and the membership to block them by, and the open
+    waves they have sent (two queries plus the connections page)."""
     received = list(
         Wave.objects.filter(recipient=user, status=Wave.Status.OPEN)
         .select_related("sender__profile", "group")
+        .annotate(block_membership_id=Subquery(shared_membership_id(user, OuterRef("sender_id"))))
         .order_by("-created_at", "-pk")[:WAVES_SHOWN]
     )
     # Sending is limited to a few a day, so this list stays short; the cap only bounds the page.

@@ -167,6 +167,7 @@ def create_post(*, author: User, group: Group, kind: str, title: str, body: str)
         event="post.created",
         category=Category.POSTS,
         subject=post,
+        actor=author,
         recipients=_active_members(group.pk).exclude(pk=author.pk),
         context={"author": _display_name(author), "group": group.name, "title": title, "excerpt": _excerpt(body)},
         url=_post_url(group, post),
@@ -286,6 +287,7 @@ def add_comment(*, author: User, post: Post, body: str) -> Comment:
         event="comment.created",
         category=Category.REPLIES,
         subject=comment,  # each comment is news, however many came before on the same post
+        actor=author,
         recipients=_active_members(group.pk).filter(Q(pk=post.author_id) | Q(pk__in=commented)).exclude(pk=author.pk),
         context={"author": _display_name(author), "title": post.title, "excerpt": _excerpt(body)},
         url=f"{_post_url(group, post)}#comment-{comment.pk}",
@@ -389,6 +391,7 @@ def thank_post(*, user: User, post: Post) -> Thanks:
         event="post.thanked",
         category=Category.REPLIES,
         subject=thanks,
+        actor=user,
         recipients=_active_members(group.pk).filter(pk=post.author_id),
         context={"name": _display_name(user), "title": post.title},
         url=_post_url(group, post),

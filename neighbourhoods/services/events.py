@@ -121,6 +121,8 @@ def _promote_from_waitlist(event: Event, *, actor: User | None = None) -> list[R
             event="event.promoted",
             category=Category.EVENTS,
             subject=event,
+            # No actor: whoever freed the place did nothing towards the person moved up, so a block between them
+            # must not cost that person the news that they now have a place.
             # Someone may drop back to the list and be moved up again later: each move up is news.
             key=notifications.occurrence_key(event, timezone.now()),
             recipients=recipients,
@@ -180,6 +182,7 @@ def create_event(
         event="event.created",
         category=Category.EVENTS,
         subject=event,
+        actor=creator,
         recipients=_active_members(group.pk).exclude(pk=creator.pk),
         context={"name": _display_name(creator), **_event_context(event)},
         url=_event_url(event),
@@ -255,6 +258,7 @@ def edit_event(
             event="event.changed",
             category=Category.EVENTS,
             subject=event,
+            actor=editor,
             key=notifications.occurrence_key(event, event.updated_at),  # every edit is news
             recipients=_replied(event, INTERESTED).exclude(pk=editor.pk),
             context=_event_context(event),
@@ -282,6 +286,7 @@ def cancel_event(*, editor: User, event: Event) -> Event:
         event="event.cancelled",
         category=Category.EVENTS,
         subject=event,
+        actor=editor,
         recipients=_replied(event, INTERESTED).exclude(pk=editor.pk),
         context=_event_context(event),
         url=_event_url(event),

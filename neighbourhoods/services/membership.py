@@ -53,6 +53,7 @@ def _record_join_request(membership: Membership, *, user: User, group: Group, wh
         event="membership.requested",
         category=Category.MEMBERSHIP,
         subject=membership,
+        actor=user,
         # A request withdrawn and made again reuses the row: each request is news to the organisers.
         key=notifications.occurrence_key(membership, when),
         recipients=User.objects.filter(memberships__in=Membership.objects.organisers().filter(group=group)).exclude(
@@ -157,6 +158,7 @@ def approve_membership(*, organiser: User, membership: Membership) -> Membership
         event="membership.approved",
         category=Category.MEMBERSHIP,
         subject=membership,
+        actor=organiser,
         key=notifications.occurrence_key(membership, now),  # someone may leave, ask again and be let in again
         recipients=[membership.user],
         context={"group": group.name},

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import DomainError
+from moderation.selectors import has_blocked_either_way
 from notifications import services as notifications
 from notifications.models import Category
 
@@ -42,10 +43,11 @@ def _display_name(user: User) -> str:
 def send_wave(*, sender: User, recipient: User, group: Group, message: str = "") -> Wave:
     """Wave from `sender` to `recipient`, both active members of `group`, with an optional short plain-text message.
 
-    Refused: waving at yourself, at someone who is not a member of the group, at someone you are already connected
-    with, a second open wave between the same two people (either way round), more than `WAVES_PER_DAY` waves in 24
-    hours, and waving again within `DECLINE_COOL_OFF` at someone who declined you. The message is stored as typed
-    (trimmed) and escaped wherever it is shown. The person waved at gets a "wave.received" notification.
+    Refused: waving at yourself, at someone who is not a member of the group, at someone either of you has blocked
+    (in the same words whoever made the block, so nobody learns that they were blocked), at someone you are already
+    connected with, a second open wave between the same two people (either way round), more than `WAVES_PER_DAY`
+    waves in 24 hours, and waving again within `DECLINE_COOL_OFF` at someone who declined you. The message is stored
+    as typed (trimmed) and escaped wherever it is shown. The person waved at gets a "wave.received" notification.
     """
     if sender.pk == recipient.pk:
         raise DomainError(_("You cannot wave to yourself."))
@@ -67,6 +69,8 @@ def send_wave(*, sender: User, recipient: User, group: Group, message: str = "")
         raise DomainError(_("Only members of this group can wave to its neighbours."))
     if recipient.pk not in members:
         raise DomainError(_("You can only wave to neighbours who are members of a group you are in."))
+    if has_blocked_either_way(sender, recipient):
+        raise DomainError(_("You can't wave at this neighbour."))
     low, high = pair(sender.pk, recipient.pk)
     if Connection.objects.filter(user_low_id=low, user_high_id=high).exists():
         raise DomainError(_("You are already connected with this neighbour."))
@@ -98,6 +102,7 @@ def send_wave(*, sender: User, recipient: User, group: Group, message: str = "")
         event="wave.received",
         category=Category.NEIGHBOURS,
         subject=wave,
+        actor=sender,
         recipients=[recipient],
         context={"name": _display_name(sender), "group": group.name, "message": message},
         url=reverse("neighbourhoods:neighbours"),
@@ -137,6 +142,7 @@ def answer_wave(*, recipient: User, wave: Wave, accept: bool) -> Connection | No
             event="connection.made",
             category=Category.NEIGHBOURS,
             subject=connection,
+            actor=recipient,
             recipients=User.objects.filter(pk=wave.sender_id),
             context={"name": _display_name(recipient)},
             url=reverse("neighbourhoods:neighbours"),
@@ -153,3 +159,14 @@ def remove_connection(*, user: User, connection: Connection) -> None:
     if user.pk not in (connection.user_low_id, connection.user_high_id):
         raise DomainError(_("You can only remove your own connections."))
     connection.delete()
+
+
+def withdraw_open_waves_between(a: User, b: User) -> int:
+    """Take back any wave between `a` and `b` still waiting for an answer, whoever sent it, as if it was never sent
+    (so no decline cool-off follows it). Runs inside the caller's transaction; returns how many there were.
+
+    For blocking: neither person should find a wave from the other waiting on their "My neighbours" page.
+    """
+    low, high = pair(a.pk, b.pk)
+    deleted, _by_model = Wave.objects.filter(pair_low=low, pair_high=high, status=Wave.Status.OPEN).delete()
+    return deleted

@@ -68,7 +68,7 @@ def _send(request, form: WaveForm, *, recipient, group) -> bool:
 def wave_create(request, slug, membership_id):
     """Wave, by name, to someone listed in the group's directory."""
     context = _directory_context(request, slug)
-    target = neighbour_selectors.get_wave_target(group=context.group, membership_id=membership_id)
+    target = neighbour_selectors.get_wave_target(group=context.group, viewer=request.user, membership_id=membership_id)
     if target.user_id == request.user.pk:
         messages.error(request, _("You cannot wave to yourself."))
         return redirect("neighbourhoods:directory", slug=context.group.slug)

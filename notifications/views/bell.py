@@ -57,10 +57,9 @@ def _safe_url(request, url: str) -> str | None:
 @require_GET
 def notification_list(request):
     """Two queries whatever the number of notifications (the count for the pages, then one page of rows), besides
-    the session and user; the header's unread count comes from the cache."""
-    notifications = Notification.objects.filter(recipient=request.user).only(
-        "pk", "line", "url", "created_at", "read_at"
-    )
+    the session and user; the header's unread count comes from the cache. Notifications about someone either of the
+    two has blocked are left out."""
+    notifications = services.list_shown(request.user).only("pk", "line", "url", "created_at", "read_at")
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
