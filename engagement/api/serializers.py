@@ -240,7 +240,7 @@ class LedgerOutcomeSerializer(serializers.Serializer):
 
 
 class LedgerEntrySerializer(serializers.Serializer):
-    decided_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
     taken_up_at = serializers.DateTimeField(allow_null=True)
     initiative = LedgerInitiativeSerializer()
     offer = LedgerOfferSerializer()

@@ -74,10 +74,15 @@ def revoke_api_token(*, officer, api_token: ApiToken) -> ApiToken:
 
 def find_live_token(token: str) -> ApiToken | None:
     """The token's row if it still works (one query): not revoked, its owner active, still an officer or admin of
-    its council, and still using two-step sign-in, as the council's pages require. None otherwise."""
+    its council, and still using two-step sign-in, as the council's pages require. None otherwise.
+
+    The officer's membership must be older than the token: someone removed from the team and later invited back
+    gets a new membership, and the tokens they had before stay dead."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
         return None
-    officer = CouncilMembership.objects.filter(user=OuterRef("user_id"), council=OuterRef("council_id"))
+    officer = CouncilMembership.objects.filter(
+        user=OuterRef("user_id"), council=OuterRef("council_id"), created_at__lte=OuterRef("created_at")
+    )
     two_step = Authenticator.objects.filter(user=OuterRef("user_id"))
     return (
         ApiToken.objects.select_related("user", "council")

@@ -129,7 +129,9 @@ def test_an_officer_cannot_revoke_someone_elses_token(client):
     assert client.get(reverse("api:token-revoke", args=[council.slug, theirs.pk])).status_code == 405
 
 
-@pytest.mark.parametrize("change", ["officer removed", "account deactivated", "two-step sign-in off"])
+@pytest.mark.parametrize(
+    "change", ["officer removed", "removed and invited back", "account deactivated", "two-step sign-in off"]
+)
 def test_a_token_dies_with_its_officers_access(client, change):
     council = CouncilFactory()
     officer = make_officer(council)
@@ -138,6 +140,9 @@ def test_a_token_dies_with_its_officers_access(client, change):
 
     if change == "officer removed":
         CouncilMembership.objects.filter(user=officer).delete()
+    elif change == "removed and invited back":
+        CouncilMembership.objects.filter(user=officer).delete()
+        CouncilMembership.objects.create(council=council, user=officer)
     elif change == "account deactivated":
         officer.is_active = False
         officer.save(update_fields=["is_active"])
@@ -147,6 +152,14 @@ def test_a_token_dies_with_its_officers_access(client, change):
     response = client.get(url("metrics", council), **bearer(token))
     assert response.status_code == 401
     assert response.json() == {"detail": "The token is not valid, or no longer works."}
+
+
+def test_a_token_survives_its_officer_becoming_council_admin(client):
+    council = CouncilFactory()
+    officer = make_officer(council)
+    token = make_token(council, officer)
+    CouncilMembership.objects.filter(user=officer).update(role=CouncilMembership.Role.ADMIN)
+    assert client.get(url("metrics", council), **bearer(token)).status_code == 200
 
 
 def test_a_token_of_an_officer_of_two_councils_reads_only_its_own(client):
