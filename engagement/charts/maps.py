@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,11 +13,12 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from engagement.charts import _svg
-from engagement.charts._svg import MAP_PALETTE, MUTED, PublishedValue, num, shown
+from engagement.charts._svg import MAP_PALETTE, MUTED, PublishedValue, shown
 
 Ring = list[tuple[float, float]]
 
-MIN_SPACING = 2.0  # pixels (Manhattan distance) between the points of a drawn boundary
+MIN_SPACING = 2  # whole pixels (Manhattan distance) between the points of a drawn boundary
+NUMBERS = (int, float)
 
 
 @dataclass(frozen=True)
@@ -88,16 +90,13 @@ def rings(geometry: Mapping[str, Any] | None) -> list[Ring] | None:
         for ring in polygon:
             if not isinstance(ring, list) or len(ring) < 3:
                 return None
-            points: Ring = []
-            for position in ring:
-                if (
-                    not isinstance(position, list | tuple)
-                    or len(position) < 2
-                    or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in position[:2])
-                    or not all(math.isfinite(c) for c in position[:2])
-                ):
-                    return None
-                points.append((float(position[0]), float(position[1])))
+            try:
+                points: Ring = [(position[0], position[1]) for position in ring]
+            except (TypeError, IndexError, KeyError):
+                return None
+            # Plain numbers only (not True/False), and finite: x + y is NaN or infinite if either is.
+            if not all(type(x) in NUMBERS and type(y) in NUMBERS and math.isfinite(x + y) for x, y in points):
+                return None
             found.append(points)
     return found or None
 
@@ -144,28 +143,28 @@ class Projection:
         )
 
     def path(self, area_rings: Sequence[Ring]) -> str:
-        """SVG path data, one closed sub-path per ring (holes cut out by fill-rule="evenodd").
+        """SVG path data, one closed sub-path per ring (holes cut out by fill-rule="evenodd"), on whole pixels.
 
         Official boundaries carry far more detail than a few hundred pixels can show, so a point closer than
-        `MIN_SPACING` pixels to the last one kept is dropped (a ring keeps at least three points): the map stays
-        small however detailed the stored boundaries are."""
+        `MIN_SPACING` pixels to the last one kept is dropped, and each step is written relative to the one before
+        ("l2 -1"): the map stays small however detailed the stored boundaries are."""
+        # point(), unrolled: x = ax·lon + bx, y = ay·lat + by.
+        ax, bx = self.scale * self.shrink, self.offset_x - self.min_x * self.scale
+        ay, by = -self.scale, self.offset_y + self.max_y * self.scale
         parts = []
         for ring in area_rings:
-            points = [self.point(lon, lat) for lon, lat in ring]
-            kept = [points[0]]
-            for x, y in points[1:]:
-                if abs(x - kept[-1][0]) + abs(y - kept[-1][1]) >= MIN_SPACING:
+            grid = [(round(ax * lon + bx), round(ay * lat + by)) for lon, lat in ring]
+            kept = [grid[0]]
+            for x, y in grid[1:]:
+                last_x, last_y = kept[-1]
+                if abs(x - last_x) + abs(y - last_y) >= MIN_SPACING:
                     kept.append((x, y))
-            if len(kept) < 3:
-                kept = points
-            coords: list[str] = []
-            for x, y in kept:
-                pair = f"{num(x)} {num(y)}"
-                if not coords or coords[-1] != pair:
-                    coords.append(pair)
-            if len(coords) > 1 and coords[0] == coords[-1]:
-                coords.pop()
-            parts.append("M" + "L".join(coords) + "Z")
+            if len(kept) > 1 and kept[-1] == kept[0]:
+                kept.pop()
+            if len(kept) < 3:  # smaller than the spacing: its distinct pixels, so it still shows as a speck
+                kept = list(dict.fromkeys(grid))
+            steps = " ".join(f"{x - px} {y - py}" for (px, py), (x, y) in itertools.pairwise(kept))
+            parts.append(f"M{kept[0][0]} {kept[0][1]}" + (f"l{steps}" if steps else "") + "Z")
         return "".join(parts)
 
 

@@ -8,9 +8,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from django import forms
+from django.forms.utils import flatatt
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,6 +22,25 @@ from ..selectors import METRIC_CHOICES
 from ..suppression import Column, Kind, Published
 
 DEFAULT_METRIC = "members"
+
+
+class PlainSelect(forms.Select):
+    """A drop-down written out in Python: the same markup as Django's, without rendering a template for each option
+    (a council can have hundreds of neighbourhoods, and per-option templates were most of the page's time)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        chosen = "" if value is None else str(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((key, SELECTED if str(key) == chosen else "", label) for key, label in self.choices),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
+SELECTED = mark_safe(" selected")
 
 
 class MetricForm(forms.Form):

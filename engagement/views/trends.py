@@ -17,7 +17,16 @@ from neighbourhoods.models import Neighbourhood
 
 from .. import charts, selectors, suppression
 from ..access import get_officer_access
-from .charting import MetricForm, csv_heading, csv_response, csv_value, month_ticks, value_suffix, week_labels
+from .charting import (
+    MetricForm,
+    PlainSelect,
+    csv_heading,
+    csv_response,
+    csv_value,
+    month_ticks,
+    value_suffix,
+    week_labels,
+)
 
 WEEKS = 52
 
@@ -26,6 +35,7 @@ class TrendsForm(MetricForm):
     area = forms.ChoiceField(
         label=gettext_lazy("Neighbourhood"),
         required=False,
+        widget=PlainSelect,
         error_messages={"invalid_choice": gettext_lazy("Choose one of the council's neighbourhoods.")},
     )
 

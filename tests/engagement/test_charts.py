@@ -64,10 +64,17 @@ def accessible_name_and_description(root: ET.Element) -> tuple[str, str]:
 
 
 def subpaths(d: str) -> list[list[tuple[float, float]]]:
+    """Each sub-path's points in absolute coordinates, from "M x y L x y …" or "M x y l dx dy …" path data."""
     found = []
     for part in re.findall(r"M[^MZ]*", d):
-        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", part)]
-        found.append(list(zip(numbers[::2], numbers[1::2], strict=True)))
+        points = []
+        for command, numbers in re.findall(r"([MLlh])([^MLlhZ]*)", part):
+            values = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", numbers)]
+            for x, y in zip(values[::2], values[1::2], strict=True):
+                if command == "l":
+                    x, y = points[-1][0] + x, points[-1][1] + y
+                points.append((x, y))
+        found.append(points)
     return found
 
 
