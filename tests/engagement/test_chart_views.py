@@ -458,3 +458,17 @@ def test_no_count_from_1_to_9_and_every_count_a_multiple_of_5_on_the_chart_pages
             response = client.get(url(page, council, format="csv", **query))
             rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
             assert_only_published_counts(row[-1] for row in rows[1:])
+
+
+def test_the_neighbourhood_picker_escapes_names_and_marks_the_choice(client):
+    council = CouncilFactory()
+    NeighbourhoodFactory(council=council, name="<b>Bold</b> & Co", slug="bold")
+    NeighbourhoodFactory(council=council, name="Plain", slug="plain")
+    client.force_login(make_officer(council))
+    html = text_of(client.get(url("engagement:trends", council, area="plain")))
+    select = re.search(r'<select[^>]*name="area"[^>]*>.*?</select>', html, flags=re.S).group(0)
+    assert 'id="id_area"' in select
+    assert '<option value="bold">&lt;b&gt;Bold&lt;/b&gt; &amp; Co</option>' in select
+    assert '<option value="plain" selected>Plain</option>' in select
+    assert '<option value="">All neighbourhoods</option>' in select
+    assert "<b>" not in html
