@@ -9,7 +9,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -75,22 +75,24 @@ def _raw_row(area: dict, values: dict, households: int | None) -> RawRow:
 
 
 def council_figures(council: Council) -> CouncilFigures:
-    """The latest snapshot of every neighbourhood of `council` (three queries), or live counts if none exists yet.
+    """The latest snapshot of every neighbourhood of `council` (two queries), or live counts if none exists yet.
 
     A neighbourhood added since the snapshot was taken had nothing then, so it reads as zeros until the next one."""
     areas = _neighbourhoods(council)
     wards = tuple(sorted({area["ward"] for area in areas if area["ward"]}))
-    latest = EngagementSnapshot.objects.filter(neighbourhood__council=council).aggregate(latest=Max("date"))["latest"]
-    if latest is None:
+    of_council = EngagementSnapshot.objects.filter(neighbourhood__council=council)
+    latest_date = of_council.order_by().values("neighbourhood__council").annotate(latest=Max("date")).values("latest")
+    stored = {
+        row["neighbourhood_id"]: row
+        for row in of_council.filter(date=Subquery(latest_date)).values(
+            "neighbourhood_id", "date", "households", *STORED
+        )
+    }
+    if not stored:
         live = live_metrics(council)
         rows = tuple(_raw_row(area, live.get(area["pk"], empty()), area["households"]) for area in areas)
         return CouncilFigures(rows, None, wards)
-    stored = {
-        row["neighbourhood_id"]: row
-        for row in EngagementSnapshot.objects.filter(neighbourhood__council=council, date=latest).values(
-            "neighbourhood_id", "households", *STORED
-        )
-    }
+    latest = next(iter(stored.values()))["date"]
     rows = []
     for area in areas:
         snapshot = stored.get(area["pk"])

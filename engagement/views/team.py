@@ -47,6 +47,7 @@ def _team_page(request, access, form):
         {
             "council": council,
             "access": access,
+            "can_manage": access.is_admin,
             "members": [
                 {"membership": membership, "removable": not (membership.role == "admin" and admins == 1)}
                 for membership in members
@@ -58,8 +59,12 @@ def _team_page(request, access, form):
 
 
 def team(request, council_slug):
-    """Council admins only: the team, open invitations, and the form to invite someone."""
-    access = _admin_access(request, council_slug)
+    """The team and open invitations, for every officer to see; council admins also invite someone here."""
+    access = (
+        _admin_access(request, council_slug)
+        if request.method == "POST"
+        else get_officer_access(request.user, council_slug)
+    )
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
