@@ -1,4 +1,5 @@
 import itertools
+import re
 import socket
 from datetime import timedelta
 from smtplib import SMTPDataError, SMTPException
@@ -69,18 +70,20 @@ def test_an_immediate_notification_is_emailed_with_text_and_html_parts_and_the_l
     assert message.subject == "Sam commented on your post “Litter pick?”"
     link = f"{settings.SITE_URL}/posts/42/"
     settings_url = f"{settings.SITE_URL}{reverse('notifications:preferences')}"
-    unsubscribe = unsubscribe_url(person, Category.REPLIES)
+    # Signed links carry the second they were made, so compare what they stand for, not their text.
+    unsubscribe = unsubscribe_url(person, Category.REPLIES).rsplit("/", 2)[0] + "/"
     for body in (message.body, html_of(message)):
+        tokens = re.findall(re.escape(unsubscribe) + r"([^/\s\"<>]+)/", body)
+        assert [read_token(token) for token in tokens] == [(person.pk, Category.REPLIES)]
         assert "Hello Ruth," in body
         assert "Sam commented on your post “Litter pick?”" in body
         assert link in body
         assert "Manage your notification settings" in body
         assert settings_url in body
-        assert unsubscribe in body
     html = html_of(message)
     assert f'<a href="{link}"' in html
     assert f'<a href="{settings_url}"' in html
-    assert f'<a href="{unsubscribe}"' in html
+    assert f'<a href="{unsubscribe}' in html
     assert html.count("<h1") == 1
     assert "<" not in message.body
     notification.refresh_from_db()
@@ -142,7 +145,6 @@ def test_every_notification_email_carries_one_click_unsubscribe_headers(category
     headers = message.message()
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = headers["List-Unsubscribe"]
-    assert link == f"<{unsubscribe_url(person, category)}>"
     assert link.startswith(f"<{settings.SITE_URL}/")
     assert read_token(link.strip("<>").rstrip("/").rsplit("/", 1)[-1]) == (person.pk, category)
 
