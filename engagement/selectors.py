@@ -290,7 +290,8 @@ def snapshot_series(
     """A weekly series of `metric` over the last `weeks` weeks from the snapshots: the council's total, or one
     neighbourhood's figure. A point is the latest snapshot in the week ending on that date; weeks without a
     snapshot have no point. Each point is published like the overview would have published it that day: one
-    neighbourhood's figure is suppressed with the whole council in view (two queries, whatever the size)."""
+    neighbourhood's figure is suppressed with the whole council in view (one query for the council, three for a
+    neighbourhood, whatever the size)."""
     column = METRICS_BY_KEY[metric]
     today = today or timezone.localdate()
     anchors = _weekly_anchors(weeks, today)

@@ -127,15 +127,78 @@ def is_small(count: int | None) -> bool:
 # --- Single figures ------------------------------------------------------------------------------------------------
 
 
+class _Publisher:
+    """The rules as they stand (settings, active language), for one table: a table of a few hundred neighbourhoods
+    publishes thousands of figures, most of them repeats ("<10", 0, 15), so each distinct figure is made once."""
+
+    def __init__(self) -> None:
+        self.threshold = threshold()
+        self.base = rounding_base()
+        # The smallest multiple of the base at or above the threshold: no published count is below it.
+        self.floor = -(-self.threshold // self.base) * self.base
+        self._made: dict[tuple, Published] = {}
+
+    def is_small(self, count: int | None) -> bool:
+        return count is not None and 0 < count < self.threshold
+
+    def suppressed(self, kind: str) -> Published:
+        key = ("hidden", kind)
+        if key not in self._made:
+            if kind == Kind.PERCENT:
+                # A hidden percentage would read as "under 10%" with the count's mark.
+                self._made[key] = Published(None, str(_("not shown")), True, kind)
+            else:
+                self._made[key] = Published(None, _("<%(threshold)d") % {"threshold": self.threshold}, True, kind)
+        return self._made[key]
+
+    def not_known(self, kind: str) -> Published:
+        key = ("unknown", kind)
+        if key not in self._made:
+            self._made[key] = Published(None, str(_("not known")), False, kind)
+        return self._made[key]
+
+    def count(self, count: int | None, kind: str) -> Published:
+        if count is None:
+            return self.not_known(kind)
+        if count < 0:
+            raise ValueError("A count cannot be negative.")
+        if self.is_small(count):
+            return self.suppressed(kind)
+        # The nearest multiple of the base, halves up (0 stays 0).
+        value = 0 if count == 0 else max((2 * count + self.base) // (2 * self.base) * self.base, self.floor)
+        key = ("count", kind, value)
+        if key not in self._made:
+            self._made[key] = Published(value, number_format(value, force_grouping=True), False, kind)
+        return self._made[key]
+
+    def percent(
+        self,
+        numerator: int | None,
+        denominator: int | None,
+        *,
+        numerator_suppressed: bool = False,
+        denominator_suppressed: bool = False,
+    ) -> Published:
+        if numerator_suppressed or denominator_suppressed or self.is_small(numerator) or self.is_small(denominator):
+            return self.suppressed(Kind.PERCENT)
+        if numerator is None or not denominator:
+            return self.not_known(Kind.PERCENT)
+        # From the true values, to a whole percent, halves up.
+        value = (200 * numerator + denominator) // (2 * denominator)
+        key = ("percent", value)
+        if key not in self._made:
+            display = _("%(value)s%%") % {"value": number_format(value, force_grouping=True)}
+            self._made[key] = Published(value, display, False, Kind.PERCENT)
+        return self._made[key]
+
+
 def suppressed(kind: str = Kind.COUNT) -> Published:
     """A hidden figure: a count reads "<10"; a percentage (which might be read as "under 10%") reads "not shown"."""
-    if kind == Kind.PERCENT:
-        return Published(None, str(_("not shown")), True, kind)
-    return Published(None, _("<%(threshold)d") % {"threshold": threshold()}, True, kind)
+    return _Publisher().suppressed(kind)
 
 
 def not_known(kind: str = Kind.COUNT) -> Published:
-    return Published(None, str(_("not known")), False, kind)
+    return _Publisher().not_known(kind)
 
 
 def whole_hours(hours: Decimal | float | int | None) -> int:
@@ -145,25 +208,9 @@ def whole_hours(hours: Decimal | float | int | None) -> int:
     return int(Decimal(str(hours)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _round(count: int) -> int:
-    base = rounding_base()
-    rounded = (2 * count + base) // (2 * base) * base  # nearest multiple of the base, halves up
-    floor = -(-threshold() // base) * base  # the smallest multiple of the base at or above the threshold
-    return max(rounded, floor)
-
-
 def publish_count(count: int | None, kind: str = Kind.COUNT) -> Published:
     """A single count (or number of hours): 0, "<10", or rounded to the base."""
-    if count is None:
-        return not_known(kind)
-    if count < 0:
-        raise ValueError("A count cannot be negative.")
-    if count == 0:
-        return Published(0, number_format(0), False, kind)
-    if is_small(count):
-        return suppressed(kind)
-    value = _round(count)
-    return Published(value, number_format(value, force_grouping=True), False, kind)
+    return _Publisher().count(count, kind)
 
 
 def publish_percent(
@@ -176,13 +223,8 @@ def publish_percent(
     """A percentage from the true values, as a whole percent (halves up). Suppressed when its numerator or
     denominator is; not known without a denominator. Pass the suppression of the published cells the values came
     from; a lone figure passes nothing and its numerator is checked here."""
-    if numerator_suppressed or denominator_suppressed or is_small(numerator) or is_small(denominator):
-        return suppressed(Kind.PERCENT)
-    if numerator is None or not denominator:
-        return not_known(Kind.PERCENT)
-    value = int((Decimal(100) * numerator / denominator).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return Published(
-        value, _("%(value)s%%") % {"value": number_format(value, force_grouping=True)}, False, Kind.PERCENT
+    return _Publisher().percent(
+        numerator, denominator, numerator_suppressed=numerator_suppressed, denominator_suppressed=denominator_suppressed
     )
 
 
@@ -221,34 +263,37 @@ def _sum(values: Iterable[int | None]) -> int | None:
     return total
 
 
-def _hidden_in(key: str, hidden: Collection[str], counts: Collection[str], values: Mapping[str, int | None]) -> bool:
-    return key in hidden or (key in counts and is_small(values.get(key)))
-
-
 def _cells(
-    columns: Sequence[Column], values: Mapping[str, int | None], hidden: Collection[str]
+    publisher: _Publisher, columns: Sequence[Column], values: Mapping[str, int | None], hidden: Collection[str]
 ) -> dict[str, Published]:
     """A row's published cells; `hidden` names the count columns that must be suppressed in it."""
     counts = {column.key for column in columns if column.is_count}
+
+    def hidden_in(key: str) -> bool:
+        # A ratio of two columns is hidden with either; a raw value that is no column (households) is public.
+        return key in hidden or (key in counts and publisher.is_small(values.get(key)))
+
     cells: dict[str, Published] = {}
     for column in columns:
         if column.is_count:
-            raw = values.get(column.key)
-            cells[column.key] = suppressed(column.kind) if column.key in hidden else publish_count(raw, column.kind)
+            if column.key in hidden:
+                cells[column.key] = publisher.suppressed(column.kind)
+            else:
+                cells[column.key] = publisher.count(values.get(column.key), column.kind)
             continue
         numerator, denominator = column.numerator or "", column.denominator or ""
-        cells[column.key] = publish_percent(
+        cells[column.key] = publisher.percent(
             values.get(numerator),
             values.get(denominator),
-            # A ratio of two columns is hidden with either; a raw value that is no column (households) is public.
-            numerator_suppressed=numerator in hidden or (numerator in counts and is_small(values.get(numerator))),
-            denominator_suppressed=denominator in hidden
-            or (denominator in counts and is_small(values.get(denominator))),
+            numerator_suppressed=hidden_in(numerator),
+            denominator_suppressed=hidden_in(denominator),
         )
     return cells
 
 
-def _base_pattern(rows: Sequence[RawRow], columns: Sequence[Column]) -> tuple[dict[str, set[Hashable]], set[str]]:
+def _base_pattern(
+    publisher: _Publisher, rows: Sequence[RawRow], columns: Sequence[Column]
+) -> tuple[dict[str, set[Hashable]], set[str]]:
     """For each count column, the neighbourhood cells to suppress (primary and secondary), and the columns whose
     total must be suppressed because no second cell could be hidden."""
     order = [row.key for row in rows]
@@ -258,7 +303,7 @@ def _base_pattern(rows: Sequence[RawRow], columns: Sequence[Column]) -> tuple[di
         if not column.is_count:
             continue
         values = {row.key: row.values.get(column.key) for row in rows}
-        primary = {key for key, value in values.items() if is_small(value)}
+        primary = {key for key, value in values.items() if publisher.is_small(value)}
         pattern[column.key], hide_total = _secondary(values, primary, order)
         if hide_total:
             hidden_totals.add(column.key)
@@ -291,17 +336,19 @@ def publish_table(
     the group the filter picks out, published by `publish_groups` with `group_of` (which must put exactly the rows
     in `only` into one group) so that the filtered totals and the group table agree.
     """
-    pattern, hidden_totals = _base_pattern(rows, columns)
+    publisher = _Publisher()
+    pattern, hidden_totals = _base_pattern(publisher, rows, columns)
     published_rows = []
     for row in rows:
         if only is not None and row.key not in only:
             continue
         hidden = {key for key, cells in pattern.items() if row.key in cells}
-        published_rows.append(PublishedRow(row.key, row.label, _cells(columns, row.values, hidden), row.attributes))
+        cells = _cells(publisher, columns, row.values, hidden)
+        published_rows.append(PublishedRow(row.key, row.label, cells, row.attributes))
 
     if only is None:
         totals_values = _totals_values(rows, _value_keys(columns))
-        totals = PublishedRow("total", totals_label, _cells(columns, totals_values, hidden_totals))
+        totals = PublishedRow("total", totals_label, _cells(publisher, columns, totals_values, hidden_totals))
     else:
         chosen = [row for row in rows if row.key in only]
         if group_of is None:
@@ -319,7 +366,9 @@ def publish_table(
         totals = (
             PublishedRow("total", totals_label, found.cells)
             if found is not None
-            else PublishedRow("total", totals_label, _cells(columns, _totals_values([], _value_keys(columns)), ()))
+            else PublishedRow(
+                "total", totals_label, _cells(publisher, columns, _totals_values([], _value_keys(columns)), ())
+            )
         )
     return PublishedTable(tuple(columns), tuple(published_rows), totals)
 
@@ -336,7 +385,8 @@ def publish_groups(
     """Publish totals over groups of a council's neighbourhoods (deciles, wards), one row per group, with the council
     total. `rows` must be every neighbourhood of the council. Groups in `order` (default: as first met) with no
     neighbourhood still get a row of zeros, so a reader sees that the decile is empty rather than missing."""
-    pattern, hidden_totals = _base_pattern(rows, columns)
+    publisher = _Publisher()
+    pattern, hidden_totals = _base_pattern(publisher, rows, columns)
     keys = _value_keys(columns)
     members: dict[Hashable, list[RawRow]] = {}
     for row in rows:
@@ -361,8 +411,9 @@ def publish_groups(
             value, total = values[group], council[column.key]
             rest = None if value is None or total is None else total - value
             # The rest of the council can only be worked out while the council's total is published.
-            total_published = total is not None and not is_small(total) and column.key not in hidden_totals
-            if is_small(value) or inside == 1 or (total_published and (outside == 1 or is_small(rest))):
+            total_published = total is not None and not publisher.is_small(total) and column.key not in hidden_totals
+            small = publisher.is_small
+            if small(value) or inside == 1 or (total_published and (outside == 1 or small(rest))):
                 hidden.add(group)
         hidden, hide_total = _secondary(values, hidden, filled)
         if hide_total:
@@ -374,12 +425,12 @@ def publish_groups(
         PublishedRow(
             group,
             labels.get(group, str(group)),
-            _cells(columns, group_values[group], hidden_by_group[group]),
+            _cells(publisher, columns, group_values[group], hidden_by_group[group]),
             {"neighbourhoods": len(members.get(group, []))},
         )
         for group in group_order
     )
-    totals = PublishedRow("total", totals_label, _cells(columns, council, hidden_totals))
+    totals = PublishedRow("total", totals_label, _cells(publisher, columns, council, hidden_totals))
     return PublishedTable(tuple(columns), published, totals)
 
 

@@ -87,11 +87,16 @@ def _headers(filters: Filters) -> list[dict]:
     return headers
 
 
+def _css(cell) -> str:
+    if cell.suppressed:
+        return "num is-suppressed"
+    return "num" if cell.known else "num is-unknown"
+
+
 def published_cells(row) -> list[dict]:
-    return [
-        {"display": cell.display, "suppressed": cell.suppressed, "known": cell.known}
-        for cell in (row.cells[metric.key] for metric in METRICS)
-    ]
+    """A row's figures ready for the template (display text and class worked out here: a council's table has
+    thousands of cells, and a template tag per cell is what would make the page slow)."""
+    return [{"display": cell.display, "css": _css(cell)} for cell in (row.cells[metric.key] for metric in METRICS)]
 
 
 def csv_value(cell) -> object:
