@@ -63,11 +63,14 @@ def shared_membership_id(viewer: User, other) -> QuerySet:
 
 def get_block_target(*, viewer: User, membership_id: int) -> Membership:
     """The person behind an active membership in a group the viewer is an active member of, whom the viewer knows by
-    name: listed in that group's directory, connected with the viewer, or waiting for an answer to a wave they sent
-    the viewer. Anyone else is a 404, exactly as for a membership that does not exist, so membership ids cannot be
-    used to look people up. One query."""
+    name: listed in that group's directory, connected with the viewer, waiting for an answer to a wave they sent
+    the viewer, or already blocked by the viewer. Anyone else is a 404, exactly as for a membership that does not
+    exist, so membership ids cannot be used to look people up. Someone who has blocked the viewer is missing from
+    the viewer's directory, so they are a 404 here too, as on the directory's wave page: the two pages answer alike
+    and neither tells the viewer they were blocked. One query."""
     knows = (
-        Q(user__profile__in_directory=True)
+        (Q(user__profile__in_directory=True) & ~blocked_either_way(viewer, OuterRef("user_id")))
+        | Exists(Block.objects.filter(blocker=viewer, blocked=OuterRef("user_id")))
         | Exists(
             Connection.objects.filter(
                 Q(user_low=viewer, user_high=OuterRef("user_id")) | Q(user_low=OuterRef("user_id"), user_high=viewer)

@@ -119,11 +119,16 @@ def test_someone_already_blocked_is_said_so_and_blocking_again_changes_nothing(s
 
 
 def test_the_page_does_not_say_whether_they_have_blocked_you(street):
-    _, ann, ben = street
+    """Someone who blocked you is missing from your directory, so their block page answers as for anyone unlisted
+    (a 404), like the directory's wave page: no page answers differently because of their block."""
+    group, ann, ben = street
+    unlisted = member(group, "Una Unlisted", in_directory=False)
     services.block(blocker=ben.user, blocked=ann.user)
-    html = main(client_for(ann.user).get(block_url(ben)))
-    assert "Yes, block Ben Target" in html
-    assert "already" not in html
+    client = client_for(ann.user)
+    for target in (ben, unlisted):
+        assert client.get(block_url(target)).status_code == 404
+        assert client.get(reverse("neighbourhoods:wave-create", args=[group.slug, target.pk])).status_code == 404
+    assert "Ben Target" not in client.get(block_url(ben)).content.decode()
 
 
 def test_a_visitor_is_sent_to_sign_in(street):
