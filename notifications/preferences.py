@@ -212,12 +212,18 @@ def record_bounce(email: str, reason: str = "") -> User | None:
     Emails about the account itself still go, so the person can still sign in and change their address. Returns
     the owner, or None (and stores nothing) when no account has that address.
     """
-    user = User.objects.filter(email__iexact=email.strip()).first()
+    email = email.strip()
+    # No address holds a NUL character (and PostgreSQL text cannot hold one to compare with).
+    user = User.objects.filter(email__iexact=email).first() if email and "\x00" not in email else None
     if user is None:
         return None
     DeliverySettings.objects.update_or_create(
         user=user,
-        defaults={"bounced_at": timezone.now(), "bounce_reason": " ".join(reason.split())[:BOUNCE_REASON_MAX_LENGTH]},
+        # PostgreSQL text cannot hold NUL characters, whatever a provider puts in its report.
+        defaults={
+            "bounced_at": timezone.now(),
+            "bounce_reason": " ".join(reason.replace("\x00", " ").split())[:BOUNCE_REASON_MAX_LENGTH],
+        },
     )
     return user
 

@@ -207,8 +207,12 @@ def mark_read(user: User, notification_id: int) -> Notification:
 
 @transaction.atomic
 def mark_all_read(user: User) -> int:
-    """Mark every unread notification of `user`'s as read; returns how many there were."""
-    count = Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    """Mark every unread notification the bell shows `user` as read; returns how many there were.
+
+    Those a block keeps out of the bell are neither counted nor touched: counting them would tell someone blocked
+    that notifications they cannot see exist, and they come back as they were if the block is lifted.
+    """
+    count = list_shown(user).filter(read_at__isnull=True).update(read_at=timezone.now())
     if count:
         forget_unread_counts([user.pk])
     return count

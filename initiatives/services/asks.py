@@ -16,6 +16,7 @@ allowed up to and including a pause, but not once it is completed or archived; o
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -27,7 +28,7 @@ from notifications.models import Category
 
 from .. import timeline
 from ..models import Ask, Initiative, Pledge, TimelineEntry
-from ..selectors import is_neighbourhood_member, organisers
+from ..selectors import active_memberships_for, is_neighbourhood_member, organisers
 from ..selectors.asks import format_amount
 from ..selectors.volunteering import FINISHED, OPEN_FOR_SIGN_UPS, is_organiser
 
@@ -155,23 +156,26 @@ def edit_ask(
 
 @transaction.atomic
 def remove_ask(*, organiser: User, ask: Ask) -> int:
-    """Delete an ask and its pledges; everyone who had pledged is told (event "initiative.ask_removed"). Returns how
-    many pledges there were."""
+    """Delete an ask and its pledges; everyone who had pledged and is still a member where the initiative lives is
+    told (event "initiative.ask_removed"). Returns how many pledges there were."""
     ask = _lock(ask)
     initiative = ask.initiative
     _check_organiser(organiser, initiative)
-    pledges = list(ask.pledges.select_related("user"))
+    pledgers = list(ask.pledges.values_list("user_id", flat=True))
     notifications.record(
         event="initiative.ask_removed",
         category=Category.INITIATIVES,
         subject=ask,
         actor=organiser,
-        recipients=[pledge.user for pledge in pledges if pledge.user_id != organiser.pk],
+        # Someone who has left a members-only group hears nothing more of it.
+        recipients=User.objects.filter(pk__in=pledgers)
+        .filter(Exists(active_memberships_for(initiative, OuterRef("pk"))))
+        .exclude(pk=organiser.pk),
         context={"ask": ask.title, "initiative": initiative.title},
         url=asks_url(initiative),
     )
     ask.delete()
-    return len(pledges)
+    return len(pledgers)
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ A role whose time has passed takes no new volunteers and keeps its list of who c
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +31,7 @@ from notifications.models import Category
 
 from .. import timeline
 from ..models import Initiative, TimelineEntry, VolunteerRole, VolunteerSignup
-from ..selectors import is_neighbourhood_member, organisers
+from ..selectors import active_memberships_for, is_neighbourhood_member, organisers
 from ..selectors.volunteering import FINISHED, OPEN_FOR_SIGN_UPS, has_ended, is_organiser
 
 MAX_SLOTS = 500
@@ -162,18 +163,21 @@ def edit_role(
 
 @transaction.atomic
 def remove_role(*, organiser: User, role: VolunteerRole) -> int:
-    """Delete a role and its sign-ups. Everyone who had signed up is told (event "initiative.volunteer_role_removed").
-    Returns how many people had signed up."""
+    """Delete a role and its sign-ups. Everyone who had signed up and is still a member where the initiative lives
+    is told (event "initiative.volunteer_role_removed"). Returns how many people had signed up."""
     role = _lock(role)
     initiative = role.initiative
     _check_organiser(organiser, initiative)
-    volunteers = [signup.user for signup in role.signups.select_related("user")]
+    volunteers = list(role.signups.values_list("user_id", flat=True))
     notifications.record(
         event="initiative.volunteer_role_removed",
         category=Category.INITIATIVES,
         subject=role,
         actor=organiser,
-        recipients=[user for user in volunteers if user.pk != organiser.pk],
+        # Someone who has left a members-only group hears nothing more of it.
+        recipients=User.objects.filter(pk__in=volunteers)
+        .filter(Exists(active_memberships_for(initiative, OuterRef("pk"))))
+        .exclude(pk=organiser.pk),
         context={"role": role.title, "initiative": initiative.title},
         url=volunteer_url(initiative),
     )

@@ -126,12 +126,12 @@ def bounce_webhook(request):
         return _webhook_answer(403, error="Missing or wrong X-Bounce-Secret header.")
     try:
         payload = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep to read
         return _webhook_answer(400, error="The body must be JSON.")
     if not isinstance(payload, dict):
         return _webhook_answer(400, error="The body must be a JSON object.")
     email, kind, reason = payload.get("email"), payload.get("type"), payload.get("reason", "")
-    if not isinstance(email, str) or not email.strip():
+    if not isinstance(email, str) or not email.strip() or "\x00" in email:
         return _webhook_answer(400, error="“email” must be an email address.")
     if kind not in ("hard", "soft"):
         return _webhook_answer(400, error="“type” must be “hard” or “soft”.")
