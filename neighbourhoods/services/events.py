@@ -258,7 +258,7 @@ def edit_event(
             event="event.changed",
             category=Category.EVENTS,
             subject=event,
-            actor=editor,
+            # No actor: someone going to an event must hear that it moved even if they keep apart from its editor.
             key=notifications.occurrence_key(event, event.updated_at),  # every edit is news
             recipients=_replied(event, INTERESTED).exclude(pk=editor.pk),
             context=_event_context(event),
@@ -286,7 +286,7 @@ def cancel_event(*, editor: User, event: Event) -> Event:
         event="event.cancelled",
         category=Category.EVENTS,
         subject=event,
-        actor=editor,
+        # No actor: someone going must hear it was called off, even if they keep apart from whoever cancelled it.
         recipients=_replied(event, INTERESTED).exclude(pk=editor.pk),
         context=_event_context(event),
         url=_event_url(event),

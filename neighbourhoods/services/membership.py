@@ -158,7 +158,7 @@ def approve_membership(*, organiser: User, membership: Membership) -> Membership
         event="membership.approved",
         category=Category.MEMBERSHIP,
         subject=membership,
-        actor=organiser,
+        # No actor: news of your own membership reaches you whoever approved it (the line names no one).
         key=notifications.occurrence_key(membership, now),  # someone may leave, ask again and be let in again
         recipients=[membership.user],
         context={"group": group.name},

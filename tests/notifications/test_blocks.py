@@ -312,3 +312,25 @@ def test_a_notification_whose_actor_has_gone_still_shows(client):
     notification = Notification.objects.get(recipient=s.gwen)
     assert notification.actor is None
     assert "Skip on Saturday" in bell(client, s.gwen)
+
+
+def test_someone_going_hears_an_event_was_cancelled_even_if_they_blocked_whoever_cancelled_it():
+    s = Street()
+    event = EventFactory(group=s.group, created_by=s.sam, starts_at=timezone.now() + timedelta(days=2))
+    services.rsvp(user=s.gwen, event=event, status="going")
+    moderation.block(blocker=s.gwen, blocked=s.sam)
+    event_services.cancel_event(editor=s.sam, event=event)
+    notice = Notification.objects.get(event="event.cancelled", recipient=s.gwen)
+    assert notice.actor is None
+    assert "Sam" not in notice.line
+
+
+def test_someone_asking_to_join_hears_they_were_let_in_even_if_they_blocked_the_organiser():
+    s = Street()
+    newcomer = person("Nia")
+    pending = MembershipFactory(group=s.group, user=newcomer, status="pending")
+    moderation.block(blocker=newcomer, blocked=s.olwen)
+    services.approve_membership(organiser=s.olwen, membership=pending)
+    approved = Notification.objects.get(event="membership.approved", recipient=newcomer)
+    assert approved.actor is None
+    assert "Olwen" not in approved.line
