@@ -148,14 +148,19 @@ def council_table(council: Council, *, filters: Filters | None = None, figures: 
     figures = figures or council_figures(council)
     only = None
     group_of = None
+    margins = []
     if filters.is_filtered:
         only = {row.key for row in figures.rows if _matches(row, filters)}
         group_of = _filter_key(filters)
+    if filters.decile is not None and filters.ward is not None:
+        # The decile's and the ward's own totals are published too: a part of either must not be alone in hiding.
+        margins = [_filter_key(Filters(decile=filters.decile)), _filter_key(Filters(ward=filters.ward))]
     table = suppression.publish_table(
         figures.rows,
         METRICS,
         only=only,
         group_of=group_of,
+        margins=margins,
         totals_label=_("Selected neighbourhoods") if filters.is_filtered else _("All neighbourhoods"),
     )
     rows = sort_rows(table.rows, sort=filters.sort, descending=filters.descending)

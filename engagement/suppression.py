@@ -20,7 +20,8 @@ in the code rounds or hides a number. The rules follow the ONS default and are s
   suppressed neighbourhood cell, or when it holds exactly one itself — any of those would let a reader subtract
   their way to a hidden number. Group tables (one row per decile or ward) then get their own secondary suppression,
   and a filtered view's totals are that group's row, so the overview filtered by decile 2 and the levelling-up row
-  for decile 2 always publish the same thing.
+  for decile 2 always publish the same thing. A view filtered by decile and ward is also a part of its decile and
+  of its ward, whose totals are published: within either, no part may be the only one hidden.
 
 The neighbourhood cells are suppressed with the whole council in view, whatever filter is applied, so a cell is
 published (or hidden) the same way on every page.
@@ -327,6 +328,7 @@ def publish_table(
     *,
     only: Collection[Hashable] | None = None,
     group_of: Callable[[RawRow], Hashable] | None = None,
+    margins: Sequence[Callable[[RawRow], Hashable]] = (),
     totals_label: str = "",
 ) -> PublishedTable:
     """Publish a council's neighbourhood table with a totals row.
@@ -334,7 +336,8 @@ def publish_table(
     `rows` must be every neighbourhood of the council: cells are suppressed with all of them in view, so a cell reads
     the same on every page. `only` (row keys) narrows what is shown to a filtered view; its totals are then those of
     the group the filter picks out, published by `publish_groups` with `group_of` (which must put exactly the rows
-    in `only` into one group) so that the filtered totals and the group table agree.
+    in `only` into one group) so that the filtered totals and the group table agree; `margins` as for
+    `publish_groups`, when the filter combines two (a decile and a ward).
     """
     publisher = _Publisher()
     pattern, hidden_totals = _base_pattern(publisher, rows, columns)
@@ -357,7 +360,7 @@ def publish_table(
             def group_of(row: RawRow) -> bool:
                 return row.key in chosen_keys
 
-        groups = publish_groups(rows, columns, group_of=group_of, labels={})
+        groups = publish_groups(rows, columns, group_of=group_of, labels={}, margins=margins)
         wanted = {group_of(row) for row in chosen}
         if len(wanted) > 1:
             raise ValueError("`group_of` must put every shown row into one group.")
@@ -380,11 +383,16 @@ def publish_groups(
     group_of: Callable[[RawRow], Hashable],
     labels: Mapping[Hashable, str],
     order: Sequence[Hashable] | None = None,
+    margins: Sequence[Callable[[RawRow], Hashable]] = (),
     totals_label: str = "",
 ) -> PublishedTable:
     """Publish totals over groups of a council's neighbourhoods (deciles, wards), one row per group, with the council
     total. `rows` must be every neighbourhood of the council. Groups in `order` (default: as first met) with no
-    neighbourhood still get a row of zeros, so a reader sees that the decile is empty rather than missing."""
+    neighbourhood still get a row of zeros, so a reader sees that the decile is empty rather than missing.
+
+    `margins` are coarser groupings published elsewhere that each group lies inside (for groups by decile and ward:
+    by decile, and by ward). Within each published margin no group may be the only hidden one, or the margin less the
+    others would give it away: the margin's other groups are then hidden too."""
     publisher = _Publisher()
     pattern, hidden_totals = _base_pattern(publisher, rows, columns)
     keys = _value_keys(columns)
@@ -394,6 +402,12 @@ def publish_groups(
     group_order = list(order) if order is not None else list(members)
     group_order += [group for group in members if group not in group_order]
     council = _totals_values(rows, keys)
+    # Each margin's published table, and which of its groups each of ours lies in.
+    outer = []
+    for margin in margins:
+        published = publish_groups(rows, columns, group_of=margin, labels={})
+        parent_of = {group: margin(found[0]) for group, found in members.items()}
+        outer.append(({row.key: row for row in published.rows}, parent_of))
     group_values = {group: _totals_values(members.get(group, []), keys) for group in group_order}
 
     hidden_by_group: dict[Hashable, set[str]] = {group: set() for group in group_order}
@@ -403,8 +417,10 @@ def publish_groups(
         hidden_cells = pattern[column.key]
         values = {group: group_values[group][column.key] for group in group_order}
         hidden = set()
-        # A group with no neighbourhood is 0 by construction: it hides nothing and is never hidden.
-        filled = [group for group in group_order if members.get(group)]
+        # A group with no neighbourhood is 0 by construction: it hides nothing and is never hidden. Ties go by where
+        # a group first appears among the council's rows, not by how the caller orders or names its groups, so the
+        # decile table and the overview filtered to one decile always hide the same groups.
+        filled = list(members)
         for group in filled:
             inside = sum(1 for row in members.get(group, []) if row.key in hidden_cells)
             outside = len(hidden_cells) - inside
@@ -416,6 +432,20 @@ def publish_groups(
             if small(value) or inside == 1 or (total_published and (outside == 1 or small(rest))):
                 hidden.add(group)
         hidden, hide_total = _secondary(values, hidden, filled)
+        while outer:
+            before = len(hidden)
+            for parents, parent_of in outer:
+                inside_parent: dict[Hashable, list[Hashable]] = {}
+                for group in filled:
+                    inside_parent.setdefault(parent_of[group], []).append(group)
+                for parent, groups in inside_parent.items():
+                    if parents[parent][column.key].suppressed or sum(group in hidden for group in groups) != 1:
+                        continue
+                    hidden.update(group for group in groups if (values[group] or 0) > 0)
+            hidden, more = _secondary(values, hidden, filled)
+            hide_total = hide_total or more
+            if len(hidden) == before:
+                break
         if hide_total:
             hidden_totals.add(column.key)
         for group in hidden:
