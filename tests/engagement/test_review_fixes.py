@@ -3,11 +3,13 @@ never reaches another council's figures, and pages with no budget yet run a fixe
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engagement import selectors
 from engagement.metrics import STORED
+from engagement.models import ApiToken
 from engagement.services import team
 from engagement.suppression import RawRow
 from tests.engagement.api_support import bearer, make_officer, make_token, snapshot_council
@@ -194,3 +196,35 @@ def assert_no_lone_hidden_part(parts):
     is then the published total itself, and subtracting gives nothing new)."""
     hidden = [part for part in parts if part.suppressed]
     assert len(hidden) != 1 or all(part.value == 0 for part in parts if not part.suppressed), parts
+
+
+# --- Query budgets for the pages that had none ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [1, 25])
+def test_the_tokens_page_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries, size):
+    council = CouncilFactory()
+    officer = make_officer(council)
+    for number in range(size):
+        made = make_token(council, officer, name=f"Report {number}")
+        if number >= 5:
+            ApiToken.objects.filter(prefix=made[:12]).update(revoked_at=timezone.now())
+    client.force_login(officer)
+    # Session, user, membership, two-step sign-in, the tokens.
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("api:tokens", args=[council.slug]))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [1, 25])
+def test_the_invitation_page_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries, size):
+    council = CouncilFactory()
+    admin = CouncilMembershipFactory(council=council, role="admin").user
+    for number in range(size):
+        CouncilMembershipFactory(council=council)
+        team.invite_officer(admin=admin, council=council, email=f"other{number}@example.org", role="officer")
+    sent = team.invite_officer(admin=admin, council=council, email="new@example.org", role="officer")
+    client.force_login(UserFactory(email="new@example.org"))
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("engagement:invite-accept", args=[team.invite_link_token(sent)]))
+    assert response.status_code == 200
