@@ -9,9 +9,11 @@ in the code rounds or hides a number. The rules follow the ONS default and are s
 - Every other count is rounded to the nearest `ENGAGEMENT_ROUNDING_BASE` (5), halves up, and never below the
   threshold (with a threshold that is not a multiple of the base, 11 would otherwise round to 10).
 - Volunteer hours are published like counts: a handful of hours points at one or two people.
-- A percentage is computed from the true values and shown as a whole percent, unless its numerator or denominator is
-  suppressed in the same row (then the percentage is suppressed too), or its denominator is unknown or zero (then it
-  is "not known").
+- A percentage is computed from the published (rounded) counts and shown as a whole percent, unless its numerator or
+  denominator is suppressed in the same row (then the percentage is suppressed too), or its denominator is unknown or
+  zero (then it is "not known"). From true values, a whole percent of a small denominator would undo the rounding
+  (members "10", knowing a neighbour "10" and 92% can only be 11 of 12, and one member who knows nobody). Public
+  figures (households, from the census) are used as they are.
 - Secondary suppression: in a table with a totals row, no column may hold exactly one suppressed cell, or the total
   minus the others would give it away. The next smallest non-zero cell is suppressed as well; when a column has no
   other non-zero cell, its total is suppressed instead (it then equals the hidden cell, so it is small anyway).
@@ -125,6 +127,9 @@ def is_small(count: int | None) -> bool:
     return count is not None and 0 < count < threshold()
 
 
+# Raw values that are public data (households, from the census): used as they are when a percentage divides by them.
+PUBLIC_VALUES = frozenset({"households"})
+
 # --- Single figures ------------------------------------------------------------------------------------------------
 
 
@@ -165,12 +170,15 @@ class _Publisher:
             raise ValueError("A count cannot be negative.")
         if self.is_small(count):
             return self.suppressed(kind)
-        # The nearest multiple of the base, halves up (0 stays 0).
-        value = 0 if count == 0 else max((2 * count + self.base) // (2 * self.base) * self.base, self.floor)
+        value = self.rounded(count)
         key = ("count", kind, value)
         if key not in self._made:
             self._made[key] = Published(value, number_format(value, force_grouping=True), False, kind)
         return self._made[key]
+
+    def rounded(self, count: int) -> int:
+        """The value a count that is not small is published as: the nearest multiple of the base, halves up."""
+        return 0 if count == 0 else max((2 * count + self.base) // (2 * self.base) * self.base, self.floor)
 
     def percent(
         self,
@@ -179,12 +187,16 @@ class _Publisher:
         *,
         numerator_suppressed: bool = False,
         denominator_suppressed: bool = False,
+        public_denominator: bool = False,
     ) -> Published:
         if numerator_suppressed or denominator_suppressed or self.is_small(numerator) or self.is_small(denominator):
             return self.suppressed(Kind.PERCENT)
         if numerator is None or not denominator:
             return self.not_known(Kind.PERCENT)
-        # From the true values, to a whole percent, halves up.
+        # From the published counts (a public denominator as it is), to a whole percent, halves up.
+        numerator = self.rounded(numerator)
+        if not public_denominator:
+            denominator = self.rounded(denominator)
         value = (200 * numerator + denominator) // (2 * denominator)
         key = ("percent", value)
         if key not in self._made:
@@ -220,12 +232,18 @@ def publish_percent(
     *,
     numerator_suppressed: bool = False,
     denominator_suppressed: bool = False,
+    public_denominator: bool = False,
 ) -> Published:
-    """A percentage from the true values, as a whole percent (halves up). Suppressed when its numerator or
-    denominator is; not known without a denominator. Pass the suppression of the published cells the values came
-    from; a lone figure passes nothing and its numerator is checked here."""
+    """A percentage of two counts from their published (rounded) values, as a whole percent (halves up); a public
+    denominator (households) is used as it is. Suppressed when its numerator or denominator is; not known without a
+    denominator. Pass the suppression of the published cells the values came from; a lone figure passes nothing and
+    its numerator and denominator are checked here."""
     return _Publisher().percent(
-        numerator, denominator, numerator_suppressed=numerator_suppressed, denominator_suppressed=denominator_suppressed
+        numerator,
+        denominator,
+        numerator_suppressed=numerator_suppressed,
+        denominator_suppressed=denominator_suppressed,
+        public_denominator=public_denominator,
     )
 
 
@@ -288,6 +306,7 @@ def _cells(
             values.get(denominator),
             numerator_suppressed=hidden_in(numerator),
             denominator_suppressed=hidden_in(denominator),
+            public_denominator=denominator in PUBLIC_VALUES,
         )
     return cells
 
@@ -468,4 +487,8 @@ def publish_total(values: Mapping[str, int | None], column: Column) -> Published
     """One figure on its own (a point of a time series): a count or a percentage of two values, primary rules only."""
     if column.is_count:
         return publish_count(values.get(column.key), column.kind)
-    return publish_percent(values.get(column.numerator or ""), values.get(column.denominator or ""))
+    return publish_percent(
+        values.get(column.numerator or ""),
+        values.get(column.denominator or ""),
+        public_denominator=column.denominator in PUBLIC_VALUES,
+    )

@@ -90,8 +90,10 @@ def test_no_count_is_published_from_one_to_nine_and_each_is_a_multiple_of_five(c
     assert abs((published.value if published.value is not None else count) - count) <= 9
 
 
-def test_a_percentage_uses_true_values_and_hides_with_its_numerator():
-    assert publish_percent(12, 40).display == "30%"  # 12/40 exactly, not 10/40
+def test_a_percentage_uses_the_published_counts_and_hides_with_its_numerator():
+    assert publish_percent(12, 40).display == "25%"  # 10/40 as published, not 12/40
+    assert publish_percent(12, 40, public_denominator=True).display == "25%"
+    assert publish_percent(12, 41, public_denominator=True).display == "24%"  # households are used as they are
     assert publish_percent(10, 2000).display == "1%"  # 0.5 rounds half up
     assert publish_percent(5, 40).suppressed
     assert publish_percent(5, 40).display == "not shown"
@@ -198,3 +200,27 @@ def test_a_filtered_view_publishes_its_groups_row_and_the_same_cells(rows, decil
 def test_one_module_rounds():
     assert suppression.whole_hours("12.5") == 13
     assert suppression.whole_hours(None) == 0
+
+
+def test_a_percentage_never_undoes_the_rounding_of_its_counts():
+    """From true values, members "10", knowing a neighbour "10" and 92% could only be 11 of 12: one member who knows
+    nobody. From the published counts it reads 100%, which is what "10 of 10" says anyway."""
+    columns = [
+        Column("members", "Members"),
+        Column("know_one", "Know a neighbour"),
+        Column("rate", "Rate", Kind.PERCENT, numerator="know_one", denominator="members"),
+    ]
+    rows = [RawRow(n, f"Area {n}", {"members": 12, "know_one": 11}) for n in range(3)]
+    table = publish_table(rows, columns)
+    for row in table.rows:
+        assert (row["members"].display, row["know_one"].display, row["rate"].display) == ("10", "10", "100%")
+    # 33 of 36 in truth (92%), published as 35 and 35.
+    assert (table.totals["members"].display, table.totals["know_one"].display) == ("35", "35")
+    assert table.totals["rate"].display == "100%"
+
+
+@given(st.integers(10, 400), st.integers(10, 400))
+def test_a_published_percentage_follows_from_the_published_counts(numerator, denominator):
+    published = publish_percent(numerator, denominator)
+    n, d = publish_count(numerator).value, publish_count(denominator).value
+    assert published.value == (200 * n + d) // (2 * d)
