@@ -4,10 +4,13 @@ Every page a journey visits is scanned with axe; `assert_accessible` fails the t
 """
 
 import os
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect, sync_playwright
 
 # Playwright's sync API keeps an event loop running in the main thread, which makes Django's async-safety check
 # refuse the database calls pytest-django makes for the test itself.
@@ -27,6 +30,8 @@ CHROMIUM_ARGS = [
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 TIMEOUT_MS = 10_000
+# A folder to also save full-page screenshots of checked pages in, at desktop and phone widths.
+SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
 
 _axe = Axe()
 
@@ -100,3 +105,25 @@ def new_page(browser):
     yield open_another
     for context in contexts:
         context.close()
+
+
+def check_page(page, screenshot: str | None = None) -> None:
+    """One h1 and no axe violations; with E2E_SCREENSHOTS set, also a screenshot at 1280px and 360px wide."""
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    assert_accessible(page)
+    if SCREENSHOTS and screenshot:
+        folder = Path(SCREENSHOTS)
+        folder.mkdir(parents=True, exist_ok=True)
+        size = page.viewport_size
+        for width in (1280, 360):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.screenshot(path=folder / f"{screenshot}-{width}.png", full_page=True)
+        page.set_viewport_size(size)
+
+
+def signed_in(page, live_server, user) -> None:
+    """The person's session in the browser (two-step sign-in itself is covered by the account journey)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])

@@ -5,23 +5,13 @@ single blocked script or style."""
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, signed_in
 from tests.engagement.api_support import make_officer
 from tests.factories import CouncilFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def signed_in(page, live_server, user) -> None:
-    """The officer's session in the browser (two-step sign-in itself is covered by the account journey)."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
 def test_an_officer_makes_uses_and_revokes_a_token(page, live_server):

@@ -4,44 +4,22 @@ charts and the map, and the charts draw under our Content-Security-Policy withou
 Set E2E_SCREENSHOTS to a folder to also save full-page screenshots at desktop and phone widths.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import check_page, signed_in
 from tests.engagement.test_chart_views import build_council, make_officer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
 FIGURE = re.compile(r"^Figure:?$")
 NEIGHBOURHOOD = re.compile(r"^Neighbourhood:?$")
 
 
-def signed_in(page, live_server, user) -> None:
-    """The officer's session in the browser (two-step sign-in itself is covered by the account journey)."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
-
-
 def check(page, screenshot: str | None = None) -> None:
-    expect(page.get_by_role("heading", level=1)).to_have_count(1)
-    assert_accessible(page)
-    if SCREENSHOTS and screenshot:
-        folder = Path(SCREENSHOTS)
-        folder.mkdir(parents=True, exist_ok=True)
-        size = page.viewport_size
-        for width in (1280, 360):
-            page.set_viewport_size({"width": width, "height": 800})
-            page.screenshot(path=folder / f"council-{screenshot}-{width}.png", full_page=True)
-        page.set_viewport_size(size)
+    check_page(page, screenshot and f"council-{screenshot}")
 
 
 def test_an_officer_reads_trends_and_the_map(page, live_server):

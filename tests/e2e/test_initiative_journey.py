@@ -5,12 +5,10 @@ Every page visited, including a form shown again with a mistake, is scanned with
 E2E_SCREENSHOTS to a folder to also save full-page screenshots of the main pages at desktop and phone widths.
 """
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -19,7 +17,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from initiatives.models import Backing, Initiative, InitiativeRole, Pledge, VolunteerSignup, Vote
 from neighbourhoods.models import Council, Group
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import check_page
 from tests.e2e.test_account_journey import current_totp_code
 from tests.factories import (
     CouncilMembershipFactory,
@@ -45,7 +43,6 @@ ROLE = "Digging the beds"
 ASK = "Money for seeds and compost"
 OFFER = "Small grant up to £500"
 QUESTION = "Shall we plant fruit trees along the fence?"
-SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
 
 
 @dataclass
@@ -128,17 +125,7 @@ def h1(page):
 
 
 def check(page, screenshot: str | None = None) -> None:
-    """One h1 and no axe violations; with E2E_SCREENSHOTS set, also a screenshot at 1280px and 360px wide."""
-    expect(h1(page)).to_have_count(1)
-    assert_accessible(page)
-    if SCREENSHOTS and screenshot:
-        folder = Path(SCREENSHOTS)
-        folder.mkdir(parents=True, exist_ok=True)
-        size = page.viewport_size
-        for width in (1280, 360):
-            page.set_viewport_size({"width": width, "height": 800})
-            page.screenshot(path=folder / f"initiative-{screenshot}-{width}.png", full_page=True)
-        page.set_viewport_size(size)
+    check_page(page, screenshot and f"initiative-{screenshot}")
 
 
 def test_propose_team_volunteer_pledge_vote_ask_the_council_officer_approves_and_the_ledger_shows_it(

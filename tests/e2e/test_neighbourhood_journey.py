@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Tag, User
 from neighbourhoods.models import RSVP, Connection, Event, Group, Membership, Post, Wave
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import check_page
 from tests.factories import (
     EventFactory,
     GroupFactory,
@@ -140,20 +140,6 @@ def printed_pages(page) -> list[tuple[int, int]]:
     return [(round(float(width)), round(float(height))) for width, height in boxes]
 
 
-def check(page, screenshot: str | None = None) -> None:
-    """One h1 and no axe violations; with E2E_SCREENSHOTS set, also a screenshot at 1280px and 360px wide."""
-    expect(page.get_by_role("heading", level=1)).to_have_count(1)
-    assert_accessible(page)
-    if SCREENSHOTS and screenshot:
-        folder = Path(SCREENSHOTS)
-        folder.mkdir(parents=True, exist_ok=True)
-        size = page.viewport_size
-        for width in (1280, 360):
-            page.set_viewport_size({"width": width, "height": 800})
-            page.screenshot(path=folder / f"{screenshot}-{width}.png", full_page=True)
-        page.set_viewport_size(size)
-
-
 def test_resident_finds_their_street_joins_with_a_code_says_hello_waves_replies_and_saves_the_event(
     page, new_page, live_server
 ):
@@ -162,7 +148,7 @@ def test_resident_finds_their_street_joins_with_a_code_says_hello_waves_replies_
 
     # The landing page: a postcode typed any old way is found.
     page.goto(live_server.url)
-    check(page)
+    check_page(page)
     main(page).get_by_label("Your postcode").fill("cf244hq")
     main(page).get_by_role("button", name="Find my street group").click()
     expect(main(page).get_by_role("heading", level=2)).to_have_text(f"{POSTCODE} is in Plasnewydd")
@@ -173,30 +159,30 @@ def test_resident_finds_their_street_joins_with_a_code_says_hello_waves_replies_
     # The members-only group next door shows its name, and no numbers.
     expect(cards.filter(has_text=PRIVATE_GROUP)).to_contain_text("Members-only group")
     expect(cards.filter(has_text=PRIVATE_GROUP)).not_to_contain_text(re.compile(r"\d+ members?"))
-    check(page, "find")
+    check_page(page, "find")
 
     # The group's home page asks for the code from the flyer; a wrong code first.
     main(page).get_by_role("link", name=GROUP).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(GROUP)
-    check(page, "group-home-visitor")
+    check_page(page, "group-home-visitor")
     main(page).get_by_label("Join code").fill("WRONG123")
     main(page).get_by_role("button", name="Join with this code").click()
     expect(messages(page)).to_contain_text("That code is not right")
-    check(page)
+    check_page(page)
     main(page).get_by_label("Join code").fill(CODE.lower())
     main(page).get_by_role("button", name="Join with this code").click()
     expect(messages(page)).to_contain_text(f"Welcome to {GROUP}!")
     expect(main(page).locator(".badge--verified")).to_have_text("Verified neighbour")
-    check(page, "group-home-member")
+    check_page(page, "group-home-member")
     membership = Membership.objects.get(group=street.group, user=street.resident)
     assert (membership.status, membership.verified_by) == ("active", "code")
 
     # The notice board: say hello.
     group_nav(page).get_by_role("link", name="Notice board").click()
     expect(main(page)).to_contain_text("Ladder to lend")
-    check(page, "board")
+    check_page(page, "board")
     main(page).get_by_role("link", name="Write a post").click()
-    check(page)
+    check_page(page)
     main(page).get_by_label("Hello / introduction").check()
     main(page).get_by_label("Title").fill("Hello from number 12")
     main(page).get_by_label("Message").fill("Hi all, I'm Sam.\n\n- **Happy** to water plants\n- <script>no</script>")
@@ -204,35 +190,35 @@ def test_resident_finds_their_street_joins_with_a_code_says_hello_waves_replies_
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello from number 12")
     expect(main(page).locator(".post-body strong")).to_have_text("Happy")
     expect(main(page).locator(".post-body")).to_contain_text("<script>no</script>")
-    check(page, "post-detail")
+    check_page(page, "post-detail")
     assert Post.objects.get(group=street.group, author=street.resident).kind == "hello"
 
     # The neighbour directory: wave to a neighbour who chose to be listed, filtering by interest first.
     group_nav(page).get_by_role("link", name="Neighbours").click()
     expect(main(page).locator(".person-card").filter(has_text=NEIGHBOUR)).to_contain_text("Can lend tools")
-    check(page, "directory")
+    check_page(page, "directory")
     main(page).get_by_label("Interest").select_option(label="Gardening")
     main(page).get_by_role("button", name="Filter").click()
     expect(main(page).locator(".person-card")).to_have_count(1)
-    check(page)
+    check_page(page)
     main(page).get_by_role("link", name=f"Wave to {NEIGHBOUR}").click()
-    check(page, "wave-form")
+    check_page(page, "wave-form")
     main(page).get_by_label("A short message (optional)").fill("Hello from number 12! Fancy a cuppa?")
     main(page).get_by_role("button", name="Send wave").click()
     expect(messages(page)).to_contain_text(f"You waved to {NEIGHBOUR}.")
-    check(page)
+    check_page(page)
 
     # Events: going to the tea party, then the calendar file.
     group_nav(page).get_by_role("link", name="Events").click()
-    check(page, "event-list")
+    check_page(page, "event-list")
     main(page).get_by_role("link", name=EVENT).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(EVENT)
-    check(page)
+    check_page(page)
     main(page).get_by_role("radio", name="Going", exact=True).check()
     main(page).get_by_role("button", name="Send reply").click()
     expect(messages(page)).to_contain_text("You are going. See you there!")
     expect(main(page).locator(".event-status")).to_have_text("You are going.")
-    check(page, "event-detail")
+    check_page(page, "event-detail")
     assert RSVP.objects.get(event=street.event, user=street.resident).status == "going"
 
     with page.expect_download() as download_info:
@@ -251,10 +237,10 @@ def test_resident_finds_their_street_joins_with_a_code_says_hello_waves_replies_
     other.get_by_role("banner").get_by_role("link", name="My neighbours").click()
     expect(main(other).locator(".wave")).to_contain_text(f"{RESIDENT} waved to you in {GROUP}")
     expect(main(other).locator(".wave")).to_contain_text("Fancy a cuppa?")
-    check(other, "neighbours-wave")
+    check_page(other, "neighbours-wave")
     main(other).get_by_role("button", name=f"Wave back to {RESIDENT}").click()
     expect(messages(other)).to_contain_text(f"You and {RESIDENT} are now connected.")
-    check(other)
+    check_page(other)
     assert Wave.objects.get(sender=street.resident).status == "accepted"
     assert Connection.objects.count() == 1
 
@@ -262,7 +248,7 @@ def test_resident_finds_their_street_joins_with_a_code_says_hello_waves_replies_
     page.get_by_role("banner").get_by_role("link", name="My neighbours").click()
     expect(main(page).get_by_role("heading", name="1 connection")).to_be_visible()
     expect(main(page).locator(".people")).to_contain_text(NEIGHBOUR)
-    check(page, "neighbours")
+    check_page(page, "neighbours")
 
     # The members-only group next door: its name and area, and nothing of its content.
     page.goto(live_server.url + street.private_group.get_absolute_url())
@@ -270,11 +256,11 @@ def test_resident_finds_their_street_joins_with_a_code_says_hello_waves_replies_
     expect(main(page)).to_contain_text("This is a members-only group")
     expect(main(page)).not_to_contain_text("Spare key")
     expect(page.get_by_role("navigation", name=f"{PRIVATE_GROUP} sections").get_by_role("link")).to_have_count(1)
-    check(page, "private-group")
+    check_page(page, "private-group")
     response = page.goto(live_server.url + f"/groups/{street.private_group.slug}/board/")
     assert response.status == 404
     expect(main(page)).not_to_contain_text("Spare key")
-    check(page)
+    check_page(page)
 
 
 def test_organiser_pages_members_codes_flyers_settings_and_forms_with_mistakes(page, live_server):
@@ -284,26 +270,26 @@ def test_organiser_pages_members_codes_flyers_settings_and_forms_with_mistakes(p
     sign_in(page, live_server, "olu@example.org")
     page.goto(live_server.url + street.group.get_absolute_url())
     expect(main(page)).to_contain_text("You are an organiser of this group.")
-    check(page, "group-home-organiser")
+    check_page(page, "group-home-organiser")
 
     # Members: one asking to join, and the table of members.
     group_nav(page).get_by_role("link", name="Members").click()
     expect(main(page).get_by_role("table")).to_contain_text(NEIGHBOUR)
-    check(page, "members")
+    check_page(page, "members")
 
     # Join codes: make one with a mistake first, then the flyers.
     group_nav(page).get_by_role("link", name="Join codes and flyers").click()
     expect(main(page).get_by_role("table")).to_contain_text(CODE)
-    check(page, "codes")
+    check_page(page, "codes")
     main(page).get_by_label("Number of uses").fill("0")
     main(page).get_by_role("button", name="Make code").click()
     expect(page).to_have_title(re.compile(r"^Error: "))
     expect(main(page).locator(".error-summary")).to_be_visible()
-    check(page)
+    check_page(page)
     main(page).get_by_label("Number of uses").fill("25")
     main(page).get_by_role("button", name="Make code").click()
     expect(messages(page)).to_contain_text("is ready to print")
-    check(page)
+    check_page(page)
 
     # The flyers, A5 and A4: each prints on one sheet of its own paper size.
     main(page).get_by_role("link", name=f"A5 flyer {CODE}").click()
@@ -312,11 +298,11 @@ def test_organiser_pages_members_codes_flyers_settings_and_forms_with_mistakes(p
     expect(flyer.locator(".flyer__code")).to_have_text(CODE)
     expect(flyer.locator(".flyer__url")).to_contain_text(f"/j/{CODE}/")
     expect(flyer.get_by_role("img", name=re.compile(rf"^QR code that opens .*\/j\/{CODE}\/$"))).to_have_count(1)
-    check(page, "flyer-a5")
+    check_page(page, "flyer-a5")
     assert printed_pages(page) == [A5_POINTS]
     page.get_by_role("navigation", name="Paper size").get_by_role("link", name="A4 flyer").click()
     expect(page.locator(".flyer--a4")).to_be_visible()
-    check(page, "flyer-a4")
+    check_page(page, "flyer-a4")
     assert printed_pages(page) == [A4_POINTS]
     if SCREENSHOTS:
         # The printed sheet, approximately: the width inside the page margins, at 96 pixels to the inch.
@@ -331,16 +317,16 @@ def test_organiser_pages_members_codes_flyers_settings_and_forms_with_mistakes(p
     # Settings, saved with a mistake: the name cannot be empty.
     group_nav(page).get_by_role("link", name="Settings").click()
     expect(main(page).get_by_label("Group name")).to_have_value(GROUP)
-    check(page, "settings")
+    check_page(page, "settings")
     main(page).get_by_label("Group name").fill("")
     main(page).get_by_role("button", name="Save settings").click()
     expect(page).to_have_title(re.compile(r"^Error: "))
-    check(page)
+    check_page(page)
 
     # Plan an event, first in the past.
     page.goto(live_server.url + f"/groups/{street.group.slug}/events/")
     main(page).get_by_role("link", name="Plan an event").click()
-    check(page, "event-form")
+    check_page(page, "event-form")
     yesterday = timezone.localdate() - timedelta(days=1)
     main(page).get_by_label(exactly("Title")).fill("Bulb planting")
     main(page).get_by_label(exactly("Date")).fill(yesterday.isoformat())
@@ -352,12 +338,12 @@ def test_organiser_pages_members_codes_flyers_settings_and_forms_with_mistakes(p
     expect(page).to_have_title(re.compile(r"^Error: "))
     expect(main(page).locator(".error-summary")).to_contain_text("The event must start in the future")
     expect(main(page).get_by_label(exactly("Place"))).to_have_value("The green outside number 20")
-    check(page, "event-form-error")
+    check_page(page, "event-form-error")
     main(page).get_by_label(exactly("Date")).fill((yesterday + timedelta(days=8)).isoformat())
     main(page).get_by_role("button", name="Add the event").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bulb planting")
     expect(main(page).get_by_role("heading", name="Running this event")).to_be_visible()
-    check(page, "event-detail-organiser")
+    check_page(page, "event-detail-organiser")
 
     # Write a post with nothing in it.
     group_nav(page).get_by_role("link", name="Notice board").click()
@@ -365,4 +351,4 @@ def test_organiser_pages_members_codes_flyers_settings_and_forms_with_mistakes(p
     main(page).get_by_role("button", name="Post it").click()
     expect(page).to_have_title(re.compile(r"^Error: "))
     expect(main(page).locator(".error-summary")).to_contain_text("Give your post a title.")
-    check(page, "post-form-error")
+    check_page(page, "post-form-error")

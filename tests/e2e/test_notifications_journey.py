@@ -7,10 +7,8 @@ the ones people get. Every page and state visited is scanned with axe and has ex
 a folder to also save full-page screenshots of the main pages at desktop and phone widths.
 """
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -19,7 +17,7 @@ from playwright.sync_api import expect
 from neighbourhoods.services import board, neighbours
 from notifications.models import Category, DeliverySettings, Frequency, Notification, Preference
 from notifications.unsubscribe import make_token
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import check_page
 from tests.factories import GroupFactory, MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -33,7 +31,6 @@ OLD_POST = "Ladder to lend"
 NEW_POST = "Bulb planting on Saturday"
 # The bell's count is hidden from screen readers, which hear it in words instead.
 BELL = re.compile(r"^Notifications(?: \(\d+ unread\))?$")
-SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
 
 
 def header(page):
@@ -53,17 +50,7 @@ def messages(page):
 
 
 def check(page, screenshot: str | None = None) -> None:
-    """One h1 and no axe violations; with E2E_SCREENSHOTS set, also a screenshot at 1280px and 360px wide."""
-    expect(page.get_by_role("heading", level=1)).to_have_count(1)
-    assert_accessible(page)
-    if SCREENSHOTS and screenshot:
-        folder = Path(SCREENSHOTS)
-        folder.mkdir(parents=True, exist_ok=True)
-        size = page.viewport_size
-        for width in (1280, 360):
-            page.set_viewport_size({"width": width, "height": 800})
-            page.screenshot(path=folder / f"notifications-{screenshot}-{width}.png", full_page=True)
-        page.set_viewport_size(size)
+    check_page(page, screenshot and f"notifications-{screenshot}")
 
 
 def expect_unread(page, count: int) -> None:
