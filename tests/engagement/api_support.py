@@ -4,29 +4,24 @@ and walking JSON responses."""
 import random
 from collections.abc import Callable, Iterator
 
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.utils import timezone
-
 from engagement.api import tokens
-from engagement.metrics import STORED
-from engagement.models import EngagementSnapshot
 from neighbourhoods.models import Council, CouncilMembership
-from tests.factories import CouncilFactory, CouncilMembershipFactory, NeighbourhoodFactory
+from tests.engagement.conftest import snapshot_council as dashboard_council
+from tests.factories import CouncilMembershipFactory, activate_totp
 
 WARDS = ("Adamsdown", "Splott", "")
 
 
 def with_two_step(user):
     """Turn on two-step sign-in (an authenticator app) for `user`, as officers must have it."""
-    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-        TOTP.activate(user, generate_totp_secret())
+    activate_totp(user)
     return user
 
 
 def make_officer(council: Council, *, role: str = CouncilMembership.Role.OFFICER, user=None):
+    """An officer of `council` with two-step sign-in (the factory turns it on)."""
     kwargs = {"user": user} if user is not None else {}
-    return with_two_step(CouncilMembershipFactory(council=council, role=role, **kwargs).user)
+    return CouncilMembershipFactory(council=council, role=role, **kwargs).user
 
 
 def make_token(council: Council, officer=None, *, name: str = "Ward reports") -> str:
@@ -39,36 +34,13 @@ def bearer(token: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
-def default_value(rng: random.Random, key: str) -> int:
-    return rng.choice([0, 0, rng.randint(1, 9), rng.randint(1, 14), rng.randint(10, 400)])
-
-
 def snapshot_council(
     *, size: int, seed: int = 1, values: Callable[[random.Random, str], int] | None = None, council=None
 ) -> tuple[Council, list]:
-    """A council of `size` neighbourhoods (deciles 1 to 10 in turn, a few wards, some without households) with one
-    snapshot for today whose figures come from `values(rng, key)` (default: zeros, small and larger numbers)."""
-    rng = random.Random(seed)
-    council = council or CouncilFactory()
-    areas = [
-        NeighbourhoodFactory(
-            council=council,
-            imd_decile=index % 10 + 1,
-            ward=WARDS[index % len(WARDS)],
-            households=None if index % 7 == 6 else rng.randint(200, 3000),
-        )
-        for index in range(size)
-    ]
-    values = values or default_value
-    today = timezone.localdate()
-    rows = []
-    for area in areas:
-        figures = {key: values(rng, key) for key in STORED}
-        figures["know_one"] = min(figures["know_one"], figures["members"])
-        figures["know_three"] = min(figures["know_three"], figures["know_one"])
-        rows.append(EngagementSnapshot(neighbourhood=area, date=today, households=area.households, **figures))
-    EngagementSnapshot.objects.bulk_create(rows)
-    return council, areas
+    """A council of `size` neighbourhoods with one snapshot for today (see the dashboard tests' `snapshot_council`),
+    as (council, neighbourhoods)."""
+    place = dashboard_council(size=size, seed=seed, values=values, council=council, wards=WARDS)
+    return place.council, place.areas
 
 
 def published_cells(data) -> Iterator[dict]:

@@ -20,12 +20,18 @@ class Place:
 
 
 def snapshot_council(
-    *, size: int, seed: int = 1, slug: str | None = None, values=None, wards=("Adamsdown", "Splott", "")
+    *,
+    size: int,
+    seed: int = 1,
+    slug: str | None = None,
+    values=None,
+    wards=("Adamsdown", "Splott", ""),
+    council: Council | None = None,
 ) -> Place:
     """A council of `size` neighbourhoods (deciles 1 to 10, a few wards, some without households) and one snapshot
     for today with figures from `values(rng, key)` (default: a mix of zeros, small and larger numbers)."""
     rng = random.Random(seed)
-    council = CouncilFactory(**({"slug": slug} if slug else {}))
+    council = council or CouncilFactory(**({"slug": slug} if slug else {}))
     areas = [
         NeighbourhoodFactory(
             council=council,

@@ -13,8 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engagement.models import EngagementSnapshot
-from neighbourhoods.models import CouncilMembership
-from tests.factories import CouncilFactory, GroupFactory, MembershipFactory, NeighbourhoodFactory, UserFactory
+from tests.factories import (
+    CouncilFactory,
+    CouncilMembershipFactory,
+    GroupFactory,
+    MembershipFactory,
+    NeighbourhoodFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,14 +35,7 @@ def square(n: int) -> dict:
 
 
 def make_officer(council, *, role="officer", mfa=True):
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    user = UserFactory()
-    CouncilMembership.objects.create(council=council, user=user, role=role)
-    if mfa and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-        TOTP.activate(user, generate_totp_secret())
-    return user
+    return CouncilMembershipFactory(council=council, role=role, totp=mfa).user
 
 
 def build_council(count: int, *, weeks: int = 52, boundaries: bool = True):
