@@ -6,10 +6,11 @@ Creates (or recreates) the PostgreSQL database `bench_digests` on 127.0.0.1 (`BE
 seeds N people in street groups of 50 with a week of activity (posts, events, an initiative with a volunteer role,
 an unmet ask and a decision closing soon), then runs the real weekly pipeline: the `queue_digests` task body finds
 who is due and queues a `send_digests` task body per batch, against real PostgreSQL, into a local
-aiosmtpd server running in its own process. The `send_digests` batches run in a pool of `--workers` processes (the
-CPU count by default), as a prefork Celery worker with that concurrency runs them. The bound is the same number of
-pre-built messages of the same sizes and line counts (the server's work grows with both) sent over one SMTP
-connection by one process to the same server. It prints the queries each batch ran, peak memory,
+aiosmtpd server running in its own process. The `send_digests` batches run in a pool of `--workers` processes (by
+default the project's `CELERY_WORKER_CONCURRENCY`, twice the CPU count), as a prefork Celery worker with that
+concurrency runs them; the URLconf is loaded before the pool forks, as the worker's main process does. The bound
+is the same number of pre-built messages of the same sizes and line counts (the server's work grows with both)
+sent over one SMTP connection by one process to the same server. It prints the queries each batch ran, peak memory,
 and ends with `digests/s: <X> bound/s: <Y> ratio: <X/Y>`.
 """
 
@@ -307,8 +308,10 @@ def run_pipeline(workers: int) -> tuple[int, float, list[tuple[int, int, int, in
 
     from django.db import connections
 
+    from config.celery import load_url_patterns
     from notifications import digest_tasks
 
+    load_url_patterns()  # as the worker's main process does before its pool forks
     connections.close_all()  # each process opens its own
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_child_start)
     pending = []
@@ -371,8 +374,8 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="processes running send_digests, like a prefork worker's concurrency (default: the CPU count)",
+        help="processes running send_digests, like a prefork worker's concurrency "
+        "(default: CELERY_WORKER_CONCURRENCY, as the project's worker runs)",
     )
     parser.add_argument("--sink", nargs=3, metavar=("PORT", "STATS", "MS"), help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
@@ -400,6 +403,10 @@ def main() -> None:
         print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
 
         configure(port)
+        if args.workers is None:
+            from django.conf import settings
+
+            args.workers = settings.CELERY_WORKER_CONCURRENCY
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         sent, seconds, batches = run_pipeline(args.workers)
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -416,8 +423,9 @@ def main() -> None:
     worker_peak = max(batch[3] for batch in batches)
     print(f"people: {args.users}  digests sent: {sent}  batches: {len(batches)} of up to {max(b[0] for b in batches)}")
     print(f"queries per batch: {', '.join(map(str, built))} to build and bulk-stamp (whatever the batch size)")
-    print("  plus, per email, its exactly-once stamp (UPDATE sent ahead of the message, COMMIT with the final '.')")
-    print("  and its lines' digested stamp after the server's yes, on the raw connection without waiting")
+    print("  plus, per email, one transaction on the raw connection (two prepared statements): its exactly-once")
+    print("  stamp with the lines of the email before it, which the server has accepted (sent ahead of the message,")
+    print("  COMMIT with the final '.'); the last email's lines are stamped on their own")
     sizes, lines = [size for size, _ in shapes], [count for _, count in shapes]
     print(
         f"message size: mean {sum(sizes) / len(sizes):,.0f} bytes in {sum(lines) / len(lines):,.0f} lines, "

@@ -7,13 +7,23 @@ discovered in every installed app's ``tasks.py``. ``DjangoTask`` gives every tas
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("stronger_streets", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def load_url_patterns(**kwargs) -> None:
+    """Import the URLconf (and so every view module) once in the worker's main process, before its pool forks:
+    tasks build and read links (`reverse`, `resolve`), and otherwise every child process would import them all
+    again on its first task."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - loading it is the point
 
 
 @task_prerun.connect

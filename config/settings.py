@@ -5,6 +5,7 @@ in-process, email printed to the console, the cache in local memory. `DATABASE_U
 full stack.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -98,6 +99,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL's JIT compiler spends hundreds of milliseconds compiling any query it guesses to be costly, and
+    # this site's queries (pages, digest batches, the hourly "whose digest is due") finish sooner than that. Off,
+    # unless DATABASE_URL sets `?options=…` itself.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 else:
     # WAL lets the development server read while an in-process task writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
@@ -132,6 +137,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Processes per worker. Most tasks spend their time waiting on the mail server and the database (emails, digests)
+# rather than on the CPU, so twice the CPU count keeps the cores busy; `bench/digests.py` measures it.
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2 * (os.cpu_count() or 1))
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -38,6 +38,7 @@ import secrets
 import select
 import smtplib
 import socket
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -336,6 +337,7 @@ class BatchContext:
         self.gone_events = self._missing(Event, {r.event_id for r in refs if r.event_id})
         self.gone_decisions = self._missing(Decision, {r.decision_id for r in refs if r.decision_id})
         self.kept_apart = self._blocks(user_ids, {n.actor_id for n in notifications if n.actor_id})
+        self._places: dict[str, tuple | None] = {}
         self._live(member_groups)
 
     @staticmethod
@@ -423,10 +425,29 @@ class BatchContext:
 
     def place_of(self, notification: Line) -> tuple | None:
         """The block a notification belongs in, or None if its reader may no longer see it."""
-        ref = ref_for(notification.url)
         user_id = notification.recipient_id
         if notification.actor_id is not None and (user_id, notification.actor_id) in self.kept_apart:
             return None  # one of them has blocked the other since it was recorded
+        # Whatever does not depend on the reader is worked out once per link (a group's members share them).
+        found = self._places.get(notification.url, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._places[notification.url] = self._place_of_link(notification.url)
+        if found is None or len(found) == 2:
+            return found
+        place, group = found[:2], found[2]
+        status = self.memberships[user_id].get(group.pk)
+        # News about the membership itself ("you were removed") is exactly what a former member should hear.
+        if notification.category != Category.MEMBERSHIP:
+            if status in LEFT_STATUSES:
+                return None
+            if group.visibility == Group.Visibility.MEMBERS and status != Membership.Status.ACTIVE:
+                return None
+        return place
+
+    def _place_of_link(self, url: str) -> tuple | None:
+        """Where a link's object lives, whoever reads it: None if it is hidden or gone, ("group", its id, the group)
+        for a group's (its reader's membership is checked by `place_of`), otherwise the place itself."""
+        ref = ref_for(url)
         if ref.post_id in self.hidden_posts or ref.comment_id in self.hidden_comments:
             return None
         if ref.event_id in self.gone_events or ref.decision_id in self.gone_decisions:
@@ -447,14 +468,7 @@ class BatchContext:
                 return None
         if group is None:
             return ("elsewhere", 0)
-        status = self.memberships[user_id].get(group.pk)
-        # News about the membership itself ("you were removed") is exactly what a former member should hear.
-        if notification.category != Category.MEMBERSHIP:
-            if status in LEFT_STATUSES:
-                return None
-            if group.visibility == Group.Visibility.MEMBERS and status != Membership.Status.ACTIVE:
-                return None
-        return ("group", group.pk)
+        return ("group", group.pk, group)
 
     def shape_of(self, user_id: int, notifications: list[Line]) -> tuple:
         """Everything a person's digest is built from, apart from their name and address: two people with the same
@@ -468,6 +482,9 @@ class BatchContext:
         places = [("group", g) for g in groups]
         places += [("neighbourhood", n) for n in sorted({self.groups[g].neighbourhood_id for g in groups})]
         return places
+
+
+_UNSEEN = object()
 
 
 def _absolute(url: str) -> str:
@@ -604,6 +621,7 @@ class Renderer:
         self.frames: dict[tuple, tuple[str, str, str]] = {}
         self.settings_url = _absolute(reverse("notifications:preferences"))
         self.templates = {name: get_template(name) for name in TEMPLATES}
+        self.wires: dict[int, WireShape] = {}  # by id() of a Rendered this batch keeps
 
     def _block(self, block: Block) -> tuple[str, str]:
         sections = tuple(
@@ -662,23 +680,38 @@ class Renderer:
             digest.categories,
         )
 
-    def message(self, rendered: "Rendered", user: User) -> mail.EmailMultiAlternatives:
-        """The email for one reader: a rendered digest with their name and unsubscribe link."""
+    def _personal(self, rendered: "Rendered", user: User) -> tuple[str, str, dict[str, str]]:
+        """What differs per reader: their name, their unsubscribe link and the headers."""
         profile = getattr(user, "profile", None)
         name = profile.display_name if profile is not None else ""
         unsubscribe_url = unsubscribe.unsubscribe_url(user, rendered.category)
-        text = rendered.text.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe_url)
-        html = rendered.html.replace(NAME, escape(name)).replace(UNSUBSCRIBE, escape(unsubscribe_url))
-        subject = rendered.subject
         headers = {
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             # The same id for every attempt at this digest, so a mail system that sees it twice can tell.
             "Message-ID": f"<digest.{self.period}.{self.period_start:%Y%m%d}.{user.pk}@{_mail_domain()}>",
         }
-        message = mail.EmailMultiAlternatives(subject, text, to=[user.email], headers=headers)
+        return name, unsubscribe_url, headers
+
+    def message(self, rendered: "Rendered", user: User) -> mail.EmailMultiAlternatives:
+        """The email for one reader: a rendered digest with their name and unsubscribe link."""
+        name, unsubscribe_url, headers = self._personal(rendered, user)
+        text = rendered.text.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe_url)
+        html = rendered.html.replace(NAME, escape(name)).replace(UNSUBSCRIBE, escape(unsubscribe_url))
+        message = mail.EmailMultiAlternatives(rendered.subject, text, to=[user.email], headers=headers)
         message.attach_alternative(html, "text/html")
         return message
+
+    def wire(self, rendered: "Rendered", user: User) -> tuple["Envelope", bytes]:
+        """The same email as `message`, as the bytes that go over SMTP: encoded once per rendered digest, with only
+        the reader's own lines (their name, their unsubscribe link) encoded per reader."""
+        shape = self.wires.get(id(rendered))
+        if shape is None:
+            shape = self.wires[id(rendered)] = WireShape(rendered)
+        name, unsubscribe_url, headers = self._personal(rendered, user)
+        return Envelope(settings.DEFAULT_FROM_EMAIL, [user.email]), shape.fill(
+            user.email, name, unsubscribe_url, headers
+        )
 
 
 class Rendered(NamedTuple):
@@ -751,6 +784,92 @@ def wire_bytes(message: mail.EmailMultiAlternatives) -> bytes:
     return b"".join(chunks)
 
 
+class Envelope(NamedTuple):
+    """Who an email is from and to, for sending bytes already built (what `_start` needs of an `EmailMessage`)."""
+
+    from_email: str
+    to: list[str]
+    encoding: str | None = None
+
+    def recipients(self) -> list[str]:
+        return self.to
+
+
+def _qp_line(line: str) -> bytes:
+    """One line quoted-printable encoded, its soft line breaks written as CRLF (SMTP allows no bare LF)."""
+    return binascii.b2a_qp(line.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+
+
+def _qp_lines(content: str, html: bool) -> list[bytes | tuple[str, bool]]:
+    """`content` quoted-printable encoded line by line (each line on its own is valid quoted-printable), as runs
+    of encoded bytes and, in between, the lines holding a placeholder, left to encode per reader."""
+    chunks: list[bytes | tuple[str, bool]] = []
+    run: list[bytes] = []
+    for line in content.split("\n"):
+        if NAME in line or UNSUBSCRIBE in line:
+            chunks.append(b"".join(run))
+            chunks.append((line, html))
+            run = [b"\r\n"]
+        else:
+            run.append(_qp_line(line))
+            run.append(b"\r\n")
+    run.pop()  # no line break after the last line, as `wire_bytes` writes it
+    chunks.append(b"".join(run))
+    return chunks
+
+
+class WireShape:
+    """One rendered digest as SMTP bytes (what `wire_bytes` writes), built once and filled in per reader."""
+
+    def __init__(self, rendered: "Rendered"):
+        encoding = settings.DEFAULT_CHARSET
+        subject = rendered.subject
+        if not subject.isascii():
+            subject = Header(subject, "utf-8").encode()
+        self.subject = f"Subject: {subject}"
+        self.sender = f"From: {_sanitized(settings.DEFAULT_FROM_EMAIL, encoding)}"
+        self.encoding = encoding
+        self.boundary = f"==============={secrets.token_hex(12)}=="
+        self.parts = [
+            (
+                f'--{self.boundary}\r\nContent-Type: {mimetype}; charset="utf-8"\r\n'
+                "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode(),
+                _qp_lines(content, html),
+            )
+            for content, mimetype, html in ((rendered.text, "text/plain", False), (rendered.html, "text/html", True))
+        ]
+        self.end = f"--{self.boundary}--\r\n".encode()
+
+    def fill(self, to: str, name: str, unsubscribe_url: str, extra: dict[str, str]) -> bytes:
+        headers = [
+            self.subject,
+            self.sender,
+            f"To: {_address(to, self.encoding)}",
+            f"Date: {formatdate(localtime=False)}",
+            "MIME-Version: 1.0",
+            *(f"{header}: {value}" for header, value in extra.items()),
+            f'Content-Type: multipart/alternative; boundary="{self.boundary}"',
+        ]
+        chunks = ["\r\n".join(headers).encode(), b"\r\n\r\n"]
+        escaped = None
+        for head, lines in self.parts:
+            chunks.append(head)
+            for chunk in lines:
+                if isinstance(chunk, bytes):
+                    chunks.append(chunk)
+                    continue
+                line, html = chunk
+                if html:
+                    escaped = escaped or (escape(name), escape(unsubscribe_url))
+                    line = line.replace(NAME, escaped[0]).replace(UNSUBSCRIBE, escaped[1])
+                else:
+                    line = line.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe_url)
+                chunks.append(_qp_line(line))
+            chunks.append(b"\r\n")
+        chunks.append(self.end)
+        return b"".join(chunks)
+
+
 class AlreadySent(Exception):
     """Another attempt stamped this digest first: this one must not finish sending it."""
 
@@ -772,8 +891,11 @@ class _Stamp:
     A COMMIT that reached the database's socket is carried out even if this process dies the next instant, and a
     "." that reached the mail server's socket is delivered even if this process dies (RFC 5321 §4.1.1.4 has the
     server process a message once its "." arrives). The stamp's UPDATE goes out before the message does and the
-    answers come back later, so the database works while the mail server does. Anywhere else (SQLite, or inside a
-    caller's transaction, as in tests) the stamp is plain statements followed by the ".", read at once.
+    answers come back later, so the database works while the mail server does. The lines of the email before,
+    which the server has accepted by then, are stamped in the same transaction (`carry`), so each email costs the
+    database one transaction; the last email's lines are stamped on their own. Anywhere else (SQLite, or inside a
+    caller's transaction, as in tests) the stamp is plain statements followed by the ".", read at once, and the
+    lines are stamped on their own once the server has said yes.
     """
 
     def __init__(self, claim_pk: int, count: int, lines: list[int]):
@@ -783,23 +905,42 @@ class _Stamp:
         self.at = timezone.now()
         self.outstanding = False
         self.asked = False
+        self.carried: _Stamp | None = None  # an accepted email whose lines this stamp's transaction stamps
         self._raw = connection.vendor == "postgresql" and not connection.in_atomic_block
 
-    def begin(self) -> None:
+    @property
+    def carries(self) -> bool:
+        """Whether this stamp can take the previous email's lines into its own transaction."""
+        return self._raw
+
+    def begin(self, carry: "_Stamp | None" = None) -> None:
         """Start taking the row. On PostgreSQL the statement goes out now and its answer is read in `commit_then`,
-        so the database works while the message goes to the mail server."""
+        so the database works while the message goes to the mail server. `carry`, an email the server has
+        accepted, has its lines stamped in the same transaction (or on their own if this one is not committed)."""
         self.asked = False
         if not self._raw:
+            if carry is not None:
+                carry.mark_lines()
+                carry.settle()
             return
-        connection.ensure_connection()
-        pgconn = connection.connection.pgconn
+        pgconn = _prepared_connection()
         # The transaction takes the row: a concurrent attempt waits on its lock, then finds it stamped. The values
         # are a timestamp and integers this code made, written as literals.
         at, count, pk = self.at.isoformat(), int(self.count), int(self.claim_pk)
-        table = "notifications_digestdelivery"
-        stamp = f"BEGIN; UPDATE {table} SET sent_at = '{at}', notification_count = {count} WHERE id = {pk} AND sent_at IS NULL"  # noqa: E501, S608
-        _send(pgconn, stamp.encode())
+        statements = ["BEGIN", f"EXECUTE digest_stamp('{at}', {count}, {pk})"]
+        if carry is not None and carry.lines:
+            statements.insert(1, carry.lines_sql())
+        self.carried = carry
+        _send(pgconn, "; ".join(statements).encode())
         self.asked = True
+
+    def _carried_on_their_own(self) -> None:
+        """After this stamp's transaction was rolled back: stamp the carried email's lines by themselves."""
+        carried, self.carried = self.carried, None
+        if carried is not None:
+            with contextlib.suppress(DatabaseError):
+                carried.mark_lines()
+                carried.settle()
 
     def abandon(self) -> None:
         """Give the row back untouched (the email was not sent)."""
@@ -809,6 +950,7 @@ class _Stamp:
             with contextlib.suppress(DatabaseError):
                 _collect(pgconn)
             _run(pgconn, b"ROLLBACK")
+            self._carried_on_their_own()
 
     def commit_then(self, finish) -> bool:
         """Stamp, commit, then `finish()`. False (and nothing done) if another attempt stamped it first."""
@@ -825,10 +967,15 @@ class _Stamp:
             result = _collect(pgconn)
         except DatabaseError:
             _run(pgconn, b"ROLLBACK")
+            # Whatever went wrong (a connection pooler that handed over another session, say), prepare afresh.
+            _prepared.discard(pgconn)
+            self._carried_on_their_own()
             raise
         if result.command_tuples != 1:
             _run(pgconn, b"ROLLBACK")
+            self._carried_on_their_own()
             return False
+        self.carried = None  # committed with this stamp
         _send(pgconn, b"COMMIT")
         self.outstanding = True
         try:
@@ -850,20 +997,40 @@ class _Stamp:
         with connection.cursor() as cursor:
             cursor.execute(UNSTAMP_SQL, [self.claim_pk, self.at])
 
+    def lines_sql(self) -> str:
+        ids = ",".join(str(int(pk)) for pk in self.lines)
+        return f"EXECUTE digest_lines('{self.at.isoformat()}', '{{{ids}}}')"
+
     def mark_lines(self) -> None:
-        """Stamp the digest's lines `digested_at`, once the server has accepted it. On PostgreSQL the statement goes
-        out without waiting (its answer is read before the next stamp)."""
+        """Stamp the digest's lines `digested_at` on their own, once the server has accepted it. On PostgreSQL the
+        statement goes out without waiting (its answer is read by `settle`)."""
         self.settle()
         if not self._raw:
             Notification.objects.filter(pk__in=self.lines, digested_at__isnull=True).update(digested_at=self.at)
             return
-        ids = ",".join(str(int(pk)) for pk in self.lines) or "NULL"
-        at = self.at.isoformat()
-        lines = (
-            f"UPDATE notifications_notification SET digested_at = '{at}' WHERE id IN ({ids}) AND digested_at IS NULL"  # noqa: S608
-        )
-        _send(connection.connection.pgconn, lines.encode())
+        _send(_prepared_connection(), self.lines_sql().encode())
         self.outstanding = True
+
+
+# The two statements every email runs, prepared once per database connection (parsed and planned once, not per
+# email). Prepared statements outlive a rolled-back transaction, and end with the connection.
+PREPARE_SQL = (
+    b"PREPARE digest_stamp (timestamptz, integer, bigint) AS UPDATE notifications_digestdelivery"
+    b" SET sent_at = $1, notification_count = $2 WHERE id = $3 AND sent_at IS NULL;"
+    b" PREPARE digest_lines (timestamptz, bigint[]) AS UPDATE notifications_notification"
+    b" SET digested_at = $1 WHERE id = ANY($2) AND digested_at IS NULL"
+)
+_prepared = weakref.WeakSet()
+
+
+def _prepared_connection():
+    """The raw connection, with the stamps' statements prepared on it."""
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    if pgconn not in _prepared:
+        _run(pgconn, PREPARE_SQL)
+        _prepared.add(pgconn)
+    return pgconn
 
 
 def _send(pgconn, query: bytes) -> None:
@@ -915,8 +1082,16 @@ class _InFlight:
             raise smtplib.SMTPDataError(code, reply)
 
 
-def _start(backend, digest: Digest, message: mail.EmailMessage, payload: bytes | None, before_stamp=None) -> _InFlight:
-    """Hand one digest to the mail server up to its final ".", stamping it just before that.
+def _start(
+    backend,
+    digest: Digest,
+    message: "mail.EmailMessage | Envelope",
+    payload: bytes | None,
+    before_stamp=None,
+    carry: _Stamp | None = None,
+) -> _InFlight:
+    """Hand one digest to the mail server up to its final ".", stamping it just before that (and `carry`'s lines,
+    an email the server has accepted, with it; see `_Stamp.begin`).
 
     Raises `AlreadySent` if another attempt stamped it first, or a server error (nothing stamped).
     """
@@ -929,7 +1104,7 @@ def _start(backend, digest: Digest, message: mail.EmailMessage, payload: bytes |
         def finish() -> None:
             backend.send_messages([message])
 
-        stamp.begin()
+        stamp.begin(carry)
         try:
             if not stamp.commit_then(finish):
                 raise AlreadySent
@@ -949,7 +1124,7 @@ def _start(backend, digest: Digest, message: mail.EmailMessage, payload: bytes |
     if before_stamp is not None:
         before_stamp()
     # The stamp's statement goes to the database now; its answer is read once the message body is with the server.
-    stamp.begin()
+    stamp.begin(carry)
     try:
         smtp.ehlo_or_helo_if_needed()
         code, reply = smtp.docmd("mail", f"FROM:{_envelope(sender)}")
@@ -1072,7 +1247,7 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
     # Neighbours in one group mostly get the same digest: one is built and rendered per distinct shape.
     shapes: dict[tuple, Rendered | None] = {}
 
-    def prepared() -> Iterator[tuple[Digest, mail.EmailMessage, bytes | None]]:
+    def prepared() -> Iterator[tuple[Digest, mail.EmailMessage | Envelope, bytes | None]]:
         # Built one at a time, while the server works on the previous email; no query runs in here.
         for pk in candidates:
             user = users[pk]
@@ -1089,8 +1264,10 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
                     finished.extend(n.pk for n in by_user[pk])
                     continue
                 digest = Digest(user, claims[pk], [], rendered.categories, [n.pk for n in by_user[pk]])
-                message = renderer.message(rendered, user)
-                yield digest, message, wire_bytes(message) if smtp else None
+                if smtp:
+                    yield digest, *renderer.wire(rendered, user)
+                else:
+                    yield digest, renderer.message(rendered, user), None
 
     sent = 0
     failure: Exception | None = None
@@ -1117,17 +1294,26 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
     backend = None
     in_flight: _InFlight | None = None
     unsettled: _Stamp | None = None  # the last stamp whose COMMIT answer is still to be read
+    carry: _Stamp | None = None  # an accepted email whose lines go into the next stamp's transaction
 
     def accepted(flight: _InFlight) -> None:
-        nonlocal sent, unsettled
+        nonlocal sent, unsettled, carry
         flight.read_reply()
         sent += 1
-        flight.stamp.mark_lines()
         unsettled = flight.stamp
+        if flight.stamp.carries:
+            carry = flight.stamp
+        else:
+            flight.stamp.mark_lines()
 
     def settle() -> None:
         if unsettled is not None:
             unsettled.settle()
+
+    def take_carry() -> _Stamp | None:
+        nonlocal carry
+        taken, carry = carry, None
+        return taken
 
     try:
         for digest, message, payload in prepared:
@@ -1138,7 +1324,7 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
                 flight, in_flight = in_flight, None
                 accepted(flight)
             try:
-                in_flight = _start(backend, digest, message, payload, before_stamp=settle)
+                in_flight = _start(backend, digest, message, payload, before_stamp=settle, carry=take_carry())
             except AlreadySent:
                 _drop_connection(backend)
                 _open(backend)
@@ -1151,6 +1337,10 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
             flight, in_flight = in_flight, None
             accepted(flight)
         settle()
+        if carry is not None:
+            last = take_carry()
+            last.mark_lines()
+            last.settle()
     except Exception as error:
         # If the server hung up after a ".", that stamp stands (the email may have been accepted).
         return sent, error
@@ -1159,6 +1349,11 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
             if stamp is not None:
                 with contextlib.suppress(Exception):
                     stamp.settle()
+        if carry is not None:
+            # Accepted, but the batch stopped before the next stamp could take its lines: stamp them now if we can.
+            with contextlib.suppress(Exception):
+                carry.mark_lines()
+                carry.settle()
         if backend is not None:
             try:
                 backend.close()

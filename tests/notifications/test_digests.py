@@ -1,5 +1,6 @@
 import itertools
 import socket
+from collections import Counter
 from datetime import date, datetime, timedelta
 from smtplib import SMTPDataError
 from zoneinfo import ZoneInfo
@@ -179,6 +180,28 @@ def test_workers_reuse_their_database_connection():
     from config.celery import app
 
     assert app.conf.get("CELERY_DB_REUSE_MAX") >= 100
+
+
+def test_workers_run_more_processes_than_cores_and_load_the_urls_before_forking():
+    import os
+
+    from celery.signals import worker_init
+    from django.urls import clear_url_caches, get_resolver
+
+    from config.celery import app, load_url_patterns
+
+    assert app.conf.worker_concurrency == 2 * (os.cpu_count() or 1)
+    assert any(receiver() is load_url_patterns for _key, receiver in worker_init.receivers)
+    clear_url_caches()
+    load_url_patterns()
+    assert "url_patterns" in get_resolver().__dict__  # loaded, so forked processes share it
+
+
+@pytest.mark.django_db
+def test_postgresql_runs_without_its_jit_compiler():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
 
 
 # --- What goes in a digest ------------------------------------------------------------------------------------
@@ -652,6 +675,145 @@ def test_the_wire_format_carries_the_same_headers_and_parts_as_the_email(mailout
     assert text.replace("\r\n", "\n") == message.body
     assert html.replace("\r\n", "\n") == message.alternatives[0][0]
     assert "Siân posted: “Diolch” — café on Ŵyn Street = fun" in text
+
+
+@pytest.mark.django_db
+def test_the_bytes_sent_over_smtp_are_the_email_django_would_send(smtp_sink, settings):
+    from email import message_from_bytes, policy
+
+    user = UserFactory(profile__display_name="Siân <Ŵyn> & co")
+    notify(user, line="Siân posted: “Diolch” — café on Ŵyn Street = fun\n.leading dot")
+    assert digests.send_digests([user.pk], "weekly", today()) == 1
+    [(_to, content)] = smtp_sink.accepted
+    # The same digest built as an EmailMessage, as any other mail backend gets it.
+    DigestDelivery.objects.all().delete()
+    Notification.objects.update(digested_at=None)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from django.core import mail
+
+    assert digests.send_digests([user.pk], "weekly", today()) == 1
+    [message] = mail.outbox
+    parsed = message_from_bytes(content, policy=policy.default)
+    for header in ("Subject", "To", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"):
+        expected = message.extra_headers.get(header) or {"Subject": message.subject, "To": user.email}[header]
+        assert parsed[header] == expected
+    text, html = (part.get_content() for part in parsed.iter_parts())
+    assert text.replace("\r\n", "\n") == message.body
+    assert html.replace("\r\n", "\n") == message.alternatives[0][0]
+    assert "Hello Siân <Ŵyn> & co," in text
+    assert "Hello Siân &lt;Ŵyn&gt; &amp; co," in html
+    # Quoted-printable lines of at most 76 characters, every line ended by CRLF (no bare LF, which SMTP forbids).
+    body = content.split(b"\r\n\r\n", 1)[1]
+    assert b"\n" not in body.replace(b"\r\n", b"")
+    assert [line for line in body.split(b"\r\n") if len(line) > 76] == []
+
+
+# --- Outside a transaction, as in a worker: the stamps on the raw connection ------------------------------------
+
+
+def _statements(monkeypatch) -> list[str]:
+    """Record what goes to PostgreSQL on the raw connection."""
+    sent: list[str] = []
+    real_send = digests._send
+
+    def recording_send(pgconn, query: bytes) -> None:
+        sent.append(query.decode())
+        real_send(pgconn, query)
+
+    monkeypatch.setattr(digests, "_send", recording_send)
+    return sent
+
+
+def _people_with_news(count: int, lines: int = 2) -> tuple[list[User], dict[int, list[int]]]:
+    users = [UserFactory() for _ in range(count)]
+    news = {user.pk: [notify(user, line=f"News {n} for {user.pk}").pk for n in range(lines)] for user in users}
+    return users, news
+
+
+def _digested(ids: list[int]) -> bool:
+    return Notification.objects.filter(pk__in=ids, digested_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_stamp_carries_the_lines_of_the_email_the_server_accepted_before_it(smtp_sink, monkeypatch):
+    users, news = _people_with_news(3)
+    digests._prepared.clear()
+    sent = _statements(monkeypatch)
+    assert digests.send_digests([u.pk for u in users], "weekly", today()) == 3
+    assert len(smtp_sink.accepted) == 3
+    stamps = [q for q in sent if "EXECUTE digest_stamp" in q]
+    assert len(stamps) == 3
+    assert all(q.startswith("BEGIN; ") for q in stamps)
+    # The first stamp carries nothing; each later one the lines of the email before it, in the same transaction.
+    assert "digest_lines" not in stamps[0]
+    for stamp, before in zip(stamps[1:], users, strict=False):
+        assert "EXECUTE digest_lines" in stamp
+        assert "{" + ",".join(map(str, news[before.pk])) + "}" in stamp
+    # The last email's lines go on their own once the server has accepted it.
+    assert sent[-1].startswith("EXECUTE digest_lines")
+    assert str(news[users[2].pk][0]) in sent[-1]
+    assert _digested([pk for ids in news.values() for pk in ids])
+    assert DigestDelivery.objects.filter(sent_at__isnull=False).count() == 3
+    assert DigestDelivery.objects.get(user=users[0]).notification_count == 2
+    # One COMMIT per email: the stamp and the lines before it are one transaction.
+    assert sum(q == "COMMIT" for q in sent) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_digest_another_attempt_stamped_first_still_lets_the_carried_lines_be_stamped(smtp_sink, monkeypatch):
+    import psycopg
+
+    users, news = _people_with_news(3)
+    racer = DigestDelivery.objects.create(user=users[1], period="weekly", period_start=today())
+    real_begin = digests._Stamp.begin
+
+    def racing_begin(self, carry=None):
+        if self.claim_pk == racer.pk:
+            # Another worker stamps the second digest first, on its own connection.
+            with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+                other.execute(digests.STAMP_SQL, [timezone.now(), 1, racer.pk])
+        return real_begin(self, carry)
+
+    monkeypatch.setattr(digests._Stamp, "begin", racing_begin)
+    assert digests.send_digests([u.pk for u in users], "weekly", today()) == 2
+    assert sorted(to[0] for to, _ in smtp_sink.accepted) == sorted([users[0].email, users[2].email])
+    # The first email's lines rode with the second stamp, which was rolled back: they were stamped on their own.
+    assert _digested(news[users[0].pk])
+    assert not _digested(news[users[1].pk])  # the other attempt's to deal with
+    assert _digested(news[users[2].pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_email_keeps_its_lines_and_the_accepted_one_before_it_is_stamped(smtp_sink, monkeypatch):
+    users, news = _people_with_news(3)
+    original = smtp_sink.handle_DATA
+    count = {"n": 0}
+
+    async def refuse_second(server, session, envelope):
+        count["n"] += 1
+        if count["n"] == 2:
+            return "451 Try again later"
+        return await original(server, session, envelope)
+
+    smtp_sink.handle_DATA = refuse_second
+    with pytest.raises(SMTPDataError):
+        digests.send_digests([u.pk for u in users], "weekly", today())
+    assert _digested(news[users[0].pk])
+    assert not _digested(news[users[1].pk])
+    assert DigestDelivery.objects.get(user=users[1]).sent_at is None
+    smtp_sink.handle_DATA = original
+    assert digests.send_digests([u.pk for u in users], "weekly", today()) == 2
+    assert _digested([pk for ids in news.values() for pk in ids])
+    assert Counter(to[0] for to, _ in smtp_sink.accepted) == Counter(u.email for u in users)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stamps_are_prepared_again_on_a_new_database_connection(smtp_sink):
+    users, news = _people_with_news(2)
+    assert digests.send_digests([users[0].pk], "weekly", today()) == 1
+    connection.close()  # as CONN_MAX_AGE or a restarted database does
+    assert digests.send_digests([users[1].pk], "weekly", today()) == 1
+    assert _digested([pk for ids in news.values() for pk in ids])
 
 
 @pytest.mark.django_db
