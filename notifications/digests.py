@@ -709,7 +709,7 @@ class Renderer:
         if shape is None:
             shape = self.wires[id(rendered)] = WireShape(rendered)
         name, unsubscribe_url, headers = self._personal(rendered, user)
-        return Envelope(settings.DEFAULT_FROM_EMAIL, [user.email]), shape.fill(
+        return Envelope(settings.DEFAULT_FROM_EMAIL, [user.email], stuffed=True), shape.fill(
             user.email, name, unsubscribe_url, headers
         )
 
@@ -790,14 +790,19 @@ class Envelope(NamedTuple):
     from_email: str
     to: list[str]
     encoding: str | None = None
+    stuffed: bool = False  # the bytes already have their leading dots doubled
 
     def recipients(self) -> list[str]:
         return self.to
 
 
 def _qp_line(line: str) -> bytes:
-    """One line quoted-printable encoded, its soft line breaks written as CRLF (SMTP allows no bare LF)."""
-    return binascii.b2a_qp(line.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    """One line quoted-printable encoded, as it goes over SMTP: soft line breaks written as CRLF (SMTP allows no
+    bare LF) and a "." starting a line doubled (RFC 5321 §4.5.2), so the whole message need not be scanned again."""
+    encoded = binascii.b2a_qp(line.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    if encoded[:1] == b"." or b"\n." in encoded:
+        encoded = smtplib._quote_periods(encoded)
+    return encoded
 
 
 def _qp_lines(content: str, html: bool) -> list[bytes | tuple[str, bool]]:
@@ -819,7 +824,8 @@ def _qp_lines(content: str, html: bool) -> list[bytes | tuple[str, bool]]:
 
 
 class WireShape:
-    """One rendered digest as SMTP bytes (what `wire_bytes` writes), built once and filled in per reader."""
+    """One rendered digest as SMTP bytes (what `wire_bytes` writes, with leading dots already doubled), built once
+    and filled in per reader."""
 
     def __init__(self, rendered: "Rendered"):
         encoding = settings.DEFAULT_CHARSET
@@ -1143,7 +1149,7 @@ def _start(
         if code != 354:
             smtp.rset()
             raise smtplib.SMTPDataError(code, reply)
-        data = smtplib._quote_periods(payload)
+        data = payload if getattr(message, "stuffed", False) else smtplib._quote_periods(payload)
         # The server holds the whole message now, and accepts it when the final "." arrives.
         smtp.send(data if data.endswith(b"\r\n") else data + b"\r\n")
     except BaseException:

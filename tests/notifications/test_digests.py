@@ -198,6 +198,13 @@ def test_workers_run_more_processes_than_cores_and_load_the_urls_before_forking(
 
 
 @pytest.mark.django_db
+def test_notification_pages_leave_room_for_the_stamps_so_they_skip_the_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'notifications_notification'")
+        assert cursor.fetchone() == (["fillfactor=85"],)
+
+
+@pytest.mark.django_db
 def test_postgresql_runs_without_its_jit_compiler():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
