@@ -139,7 +139,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Processes per worker. Most tasks spend their time waiting on the mail server and the database (emails, digests)
 # rather than on the CPU, so twice the CPU count keeps the cores busy; `bench/digests.py` measures it.
-CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2 * (os.cpu_count() or 1))
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2 * len(os.sched_getaffinity(0)))
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -274,6 +274,8 @@ USERSESSIONS_TRACK_ACTIVITY = False
 # --- Email ----------------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds to wait on the mail server before giving up (the task then retries), instead of waiting for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Stronger Streets <hello@strongerstreets.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The shared secret a mail provider sends in `X-Bounce-Secret` to report bounces; empty turns the endpoint off.

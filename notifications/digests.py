@@ -761,7 +761,7 @@ def wire_bytes(message: mail.EmailMultiAlternatives) -> bytes:
     boundary = f"==============={secrets.token_hex(12)}=="
     subject = message.subject
     if not subject.isascii():
-        subject = Header(subject, "utf-8").encode()
+        subject = Header(subject, "utf-8").encode(linesep="\r\n")
     headers = [
         f"Subject: {subject}",
         f"From: {_sanitized(message.from_email, encoding)}",
@@ -774,6 +774,7 @@ def wire_bytes(message: mail.EmailMultiAlternatives) -> bytes:
     parts = [(message.body, "text/plain")] + [(content, mimetype) for content, mimetype in message.alternatives]
     chunks = ["\r\n".join(headers).encode(), b"\r\n\r\n"]
     for content, mimetype in parts:
+        content = content.replace("\r\n", "\n").replace("\r", "\n")
         body = binascii.b2a_qp(content.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
         chunks.append(
             f'--{boundary}\r\nContent-Type: {mimetype}; charset="utf-8"\r\n'
@@ -799,6 +800,7 @@ class Envelope(NamedTuple):
 def _qp_line(line: str) -> bytes:
     """One line quoted-printable encoded, as it goes over SMTP: soft line breaks written as CRLF (SMTP allows no
     bare LF) and a "." starting a line doubled (RFC 5321 §4.5.2), so the whole message need not be scanned again."""
+    line = line.replace("\r\n", "\n").replace("\r", "\n")  # a line break typed into a name, say
     encoded = binascii.b2a_qp(line.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
     if encoded[:1] == b"." or b"\n." in encoded:
         encoded = smtplib._quote_periods(encoded)
@@ -831,7 +833,7 @@ class WireShape:
         encoding = settings.DEFAULT_CHARSET
         subject = rendered.subject
         if not subject.isascii():
-            subject = Header(subject, "utf-8").encode()
+            subject = Header(subject, "utf-8").encode(linesep="\r\n")
         self.subject = f"Subject: {subject}"
         self.sender = f"From: {_sanitized(settings.DEFAULT_FROM_EMAIL, encoding)}"
         self.encoding = encoding
@@ -904,14 +906,16 @@ class _Stamp:
     lines are stamped on their own once the server has said yes.
     """
 
-    def __init__(self, claim_pk: int, count: int, lines: list[int]):
+    def __init__(self, claim_pk: int, count: int, lines: list[int], carry: "_Stamp | None" = None):
         self.claim_pk = claim_pk
         self.count = count
         self.lines = lines
         self.at = timezone.now()
         self.outstanding = False
         self.asked = False
-        self.carried: _Stamp | None = None  # an accepted email whose lines this stamp's transaction stamps
+        # An email the server has accepted, whose lines this stamp's transaction stamps. Until that transaction
+        # commits, this stamp answers for them: if it does not, `_carried_on_their_own` stamps them.
+        self.carried = carry
         self._raw = connection.vendor == "postgresql" and not connection.in_atomic_block
 
     @property
@@ -919,32 +923,33 @@ class _Stamp:
         """Whether this stamp can take the previous email's lines into its own transaction."""
         return self._raw
 
-    def begin(self, carry: "_Stamp | None" = None) -> None:
+    def begin(self) -> None:
         """Start taking the row. On PostgreSQL the statement goes out now and its answer is read in `commit_then`,
-        so the database works while the message goes to the mail server. `carry`, an email the server has
-        accepted, has its lines stamped in the same transaction (or on their own if this one is not committed)."""
+        so the database works while the message goes to the mail server. The carried email's lines are stamped in
+        the same transaction (or, anywhere else, on their own now)."""
         self.asked = False
         if not self._raw:
-            if carry is not None:
-                carry.mark_lines()
-                carry.settle()
+            carried, self.carried = self.carried, None
+            if carried is not None:
+                carried.mark_lines()
+                carried.settle()
             return
         pgconn = _prepared_connection()
         # The transaction takes the row: a concurrent attempt waits on its lock, then finds it stamped. The values
         # are a timestamp and integers this code made, written as literals.
         at, count, pk = self.at.isoformat(), int(self.count), int(self.claim_pk)
         statements = ["BEGIN", f"EXECUTE digest_stamp('{at}', {count}, {pk})"]
-        if carry is not None and carry.lines:
-            statements.insert(1, carry.lines_sql())
-        self.carried = carry
+        if self.carried is not None and self.carried.lines:
+            statements.insert(1, self.carried.lines_sql())
         _send(pgconn, "; ".join(statements).encode())
         self.asked = True
 
     def _carried_on_their_own(self) -> None:
-        """After this stamp's transaction was rolled back: stamp the carried email's lines by themselves."""
+        """This stamp's transaction will not commit: stamp the carried email's lines by themselves, if the database
+        lets us (if not, they wait for the person's next digest, as after a killed process)."""
         carried, self.carried = self.carried, None
         if carried is not None:
-            with contextlib.suppress(DatabaseError):
+            with contextlib.suppress(Exception):
                 carried.mark_lines()
                 carried.settle()
 
@@ -973,8 +978,6 @@ class _Stamp:
             result = _collect(pgconn)
         except DatabaseError:
             _run(pgconn, b"ROLLBACK")
-            # Whatever went wrong (a connection pooler that handed over another session, say), prepare afresh.
-            _prepared.discard(pgconn)
             self._carried_on_their_own()
             raise
         if result.command_tuples != 1:
@@ -1020,21 +1023,26 @@ class _Stamp:
 
 # The two statements every email runs, prepared once per database connection (parsed and planned once, not per
 # email). Prepared statements outlive a rolled-back transaction, and end with the connection.
-PREPARE_SQL = (
-    b"PREPARE digest_stamp (timestamptz, integer, bigint) AS UPDATE notifications_digestdelivery"
-    b" SET sent_at = $1, notification_count = $2 WHERE id = $3 AND sent_at IS NULL;"
-    b" PREPARE digest_lines (timestamptz, bigint[]) AS UPDATE notifications_notification"
-    b" SET digested_at = $1 WHERE id = ANY($2) AND digested_at IS NULL"
-)
-_prepared = weakref.WeakSet()
+PREPARED = {
+    "digest_stamp": "PREPARE digest_stamp (timestamptz, integer, bigint) AS UPDATE notifications_digestdelivery"
+    " SET sent_at = $1, notification_count = $2 WHERE id = $3 AND sent_at IS NULL",
+    "digest_lines": "PREPARE digest_lines (timestamptz, bigint[]) AS UPDATE notifications_notification"
+    " SET digested_at = $1 WHERE id = ANY($2) AND digested_at IS NULL",
+}
+_prepared = weakref.WeakSet()  # connections known to have them
 
 
 def _prepared_connection():
-    """The raw connection, with the stamps' statements prepared on it."""
+    """The raw connection, with the stamps' statements prepared on it: whichever this session lacks, once."""
     connection.ensure_connection()
     pgconn = connection.connection.pgconn
     if pgconn not in _prepared:
-        _run(pgconn, PREPARE_SQL)
+        names = ", ".join(f"'{name}'" for name in PREPARED)
+        found = _run(pgconn, f"SELECT name FROM pg_prepared_statements WHERE name IN ({names})".encode())  # noqa: S608
+        have = {found.get_value(row, 0).decode() for row in range(found.ntuples)}
+        missing = [sql for name, sql in PREPARED.items() if name not in have]
+        if missing:
+            _run(pgconn, "; ".join(missing).encode())
         _prepared.add(pgconn)
     return pgconn
 
@@ -1062,7 +1070,7 @@ def _collect(pgconn):
         if result is None:
             break
         if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
-            failed = result.get_error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b"statement failed"
+            failed = result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b"statement failed"
         last = result
     if failed is not None:
         raise DatabaseError(failed.decode(errors="replace"))
@@ -1101,16 +1109,14 @@ def _start(
 
     Raises `AlreadySent` if another attempt stamped it first, or a server error (nothing stamped).
     """
-    stamp = _Stamp(digest.claim.pk, sum(digest.categories.values()), digest.lines)
+    stamp = _Stamp(digest.claim.pk, sum(digest.categories.values()), digest.lines, carry)
     if not isinstance(backend, SMTPBackend):
-        if before_stamp is not None:
-            before_stamp()
+        _begin(stamp, before_stamp)
 
         # Backends that are not a mail server (memory, files, console) accept or fail in one call.
         def finish() -> None:
             backend.send_messages([message])
 
-        stamp.begin(carry)
         try:
             if not stamp.commit_then(finish):
                 raise AlreadySent
@@ -1127,10 +1133,8 @@ def _start(
     recipients = [_address(address, encoding) for address in message.recipients()]
     if payload is None:
         payload = wire_bytes(message)
-    if before_stamp is not None:
-        before_stamp()
     # The stamp's statement goes to the database now; its answer is read once the message body is with the server.
-    stamp.begin(carry)
+    _begin(stamp, before_stamp)
     try:
         smtp.ehlo_or_helo_if_needed()
         code, reply = smtp.docmd("mail", f"FROM:{_envelope(sender)}")
@@ -1161,7 +1165,26 @@ def _start(
     except smtplib.SMTPServerDisconnected:
         stamp.take_back()  # the "." never left: nothing was accepted
         raise
+    except AlreadySent:
+        raise
+    except Exception:
+        # The database failed before the ".": hang up mid-message (the server discards it) rather than QUIT, which
+        # the server would read as more of the message.
+        _drop_connection(backend)
+        raise
     return _InFlight(digest, stamp, smtp)
+
+
+def _begin(stamp: _Stamp, before_stamp=None) -> None:
+    """Read what the last stamp left outstanding, then begin this one; if either fails, the lines this stamp
+    carries are stamped on their own."""
+    try:
+        if before_stamp is not None:
+            before_stamp()
+        stamp.begin()
+    except BaseException:
+        stamp._carried_on_their_own()
+        raise
 
 
 def _drop_connection(backend) -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -190,7 +190,7 @@ def test_workers_run_more_processes_than_cores_and_load_the_urls_before_forking(
 
     from config.celery import app, load_url_patterns
 
-    assert app.conf.worker_concurrency == 2 * (os.cpu_count() or 1)
+    assert app.conf.worker_concurrency == 2 * len(os.sched_getaffinity(0))
     assert any(receiver() is load_url_patterns for _key, receiver in worker_init.receivers)
     clear_url_caches()
     load_url_patterns()
@@ -715,6 +715,22 @@ def test_the_bytes_sent_over_smtp_are_the_email_django_would_send(smtp_sink, set
     assert [line for line in body.split(b"\r\n") if len(line) > 76] == []
 
 
+def test_a_line_break_typed_into_a_name_cannot_put_a_bare_cr_or_lf_on_the_wire(settings):
+    from collections import Counter as Categories
+
+    rendered = digests.Rendered(
+        "Crynodeb wythnosol: " + "ŵ" * 60,  # long enough to fold
+        f"Hello {digests.NAME},\nStop: {digests.UNSUBSCRIBE}\n",
+        f"<p>Hello {digests.NAME},</p>",
+        "digest:weekly",
+        Categories(),
+    )
+    raw = digests.WireShape(rendered).fill("a@example.org", "Ann\r\nBcc: x@example.org\rZ", "https://x/u/t/", {})
+    assert b"\r" not in raw.replace(b"\r\n", b"")
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert b"\r\nBcc:" not in raw.split(b"\r\n\r\n", 1)[0]  # the name never reaches the headers
+
+
 # --- Outside a transaction, as in a worker: the stamps on the raw connection ------------------------------------
 
 
@@ -774,12 +790,12 @@ def test_a_digest_another_attempt_stamped_first_still_lets_the_carried_lines_be_
     racer = DigestDelivery.objects.create(user=users[1], period="weekly", period_start=today())
     real_begin = digests._Stamp.begin
 
-    def racing_begin(self, carry=None):
+    def racing_begin(self):
         if self.claim_pk == racer.pk:
             # Another worker stamps the second digest first, on its own connection.
             with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
                 other.execute(digests.STAMP_SQL, [timezone.now(), 1, racer.pk])
-        return real_begin(self, carry)
+        return real_begin(self)
 
     monkeypatch.setattr(digests._Stamp, "begin", racing_begin)
     assert digests.send_digests([u.pk for u in users], "weekly", today()) == 2
@@ -816,10 +832,43 @@ def test_a_refused_email_keeps_its_lines_and_the_accepted_one_before_it_is_stamp
 
 @pytest.mark.django_db(transaction=True)
 def test_the_stamps_are_prepared_again_on_a_new_database_connection(smtp_sink):
-    users, news = _people_with_news(2)
+    users, news = _people_with_news(3)
     assert digests.send_digests([users[0].pk], "weekly", today()) == 1
     connection.close()  # as CONN_MAX_AGE or a restarted database does
     assert digests.send_digests([users[1].pk], "weekly", today()) == 1
+    # A session that already has them (this process lost track of it) is not asked to prepare them twice.
+    digests._prepared.clear()
+    assert digests.send_digests([users[2].pk], "weekly", today()) == 1
+    assert _digested([pk for ids in news.values() for pk in ids])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_mid_batch_rolls_back_hangs_up_and_the_retry_finishes(smtp_sink, settings):
+    """A stamp that fails (here: the claim is locked by a stuck session past `lock_timeout`) rolls its transaction
+    back, stamps the accepted email's lines on their own, hangs up on the server mid-message instead of sending
+    QUIT into it, and leaves the connection usable; the task's retry sends the rest."""
+    import psycopg
+
+    settings.EMAIL_TIMEOUT = 5
+    users, news = _people_with_news(3)
+    stuck = DigestDelivery.objects.create(user=users[1], period="weekly", period_start=today())
+    other = psycopg.connect(**connection.get_connection_params())
+    other.execute("SELECT 1 FROM notifications_digestdelivery WHERE id = %s FOR UPDATE", [stuck.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")
+    try:
+        with pytest.raises(DatabaseError, match="lock timeout"):
+            digests.send_digests([u.pk for u in users], "weekly", today())
+    finally:
+        other.rollback()
+        other.close()
+    assert [to for to, _ in smtp_sink.accepted] == [[users[0].email]]
+    assert _digested(news[users[0].pk])  # carried by the failed stamp, then stamped on their own
+    assert not _digested(news[users[1].pk])
+    assert DigestDelivery.objects.get(user=users[1]).sent_at is None
+    # The connection is usable, and the prepared statements still there.
+    assert digests.send_digests([u.pk for u in users], "weekly", today()) == 2
+    assert Counter(to[0] for to, _ in smtp_sink.accepted) == Counter(u.email for u in users)
     assert _digested([pk for ids in news.values() for pk in ids])
 
 
