@@ -38,6 +38,7 @@ import secrets
 import select
 import smtplib
 import socket
+import struct
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -1204,6 +1205,25 @@ def _open(backend) -> None:
         # The final "." is a tiny write after the stamp: send it at once instead of waiting for the server to
         # acknowledge the body (Nagle's algorithm), which would add up to 40 ms per email.
         smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _kernel_timeouts(smtp.sock)
+
+
+def _kernel_timeouts(sock) -> None:
+    """Hand the socket's timeout (EMAIL_TIMEOUT) to the kernel. Python's timeout mode asks the kernel whether the
+    socket is ready before every read and write (a batch makes thousands); the kernel's own send and receive
+    timeouts cost nothing per call, and a server that stops answering still fails the batch with an `OSError`
+    after the same wait (smtplib reports it as a lost connection, and the task retries)."""
+    timeout = sock.gettimeout()
+    if not timeout:
+        return
+    seconds = int(timeout)
+    limit = struct.pack("ll", seconds, int((timeout - seconds) * 1_000_000))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
+    except OSError:
+        return  # a platform without them keeps Python's timeout
+    sock.settimeout(None)
 
 
 def send_digests(user_ids: Iterable[int], period: str, period_start: date | str) -> int:

@@ -2,7 +2,7 @@ import itertools
 import socket
 from collections import Counter
 from datetime import date, datetime, timedelta
-from smtplib import SMTPDataError
+from smtplib import SMTPDataError, SMTPServerDisconnected
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -642,6 +642,26 @@ def test_over_smtp_each_digest_is_accepted_once_and_a_refusal_is_retried_later(s
     content = smtp_sink.accepted[0][1]
     assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in content
     assert b"Content-Type: multipart/alternative" in content
+
+
+@pytest.mark.django_db
+def test_a_server_that_stops_answering_fails_the_batch_after_email_timeout(smtp_sink, settings):
+    import asyncio
+    import time as clock
+
+    settings.EMAIL_TIMEOUT = 1
+    user = UserFactory()
+    notify(user)
+
+    async def silent(server, session, envelope):
+        await asyncio.sleep(4)
+        return "250 OK"
+
+    smtp_sink.handle_DATA = silent
+    started = clock.monotonic()
+    with pytest.raises(SMTPServerDisconnected):
+        digests.send_digests([user.pk], "weekly", today())
+    assert clock.monotonic() - started < 3.5
 
 
 @pytest.mark.django_db
