@@ -433,6 +433,8 @@ def main() -> None:
             if run:
                 forget_sent()
             sent, seconds, batches = run_pipeline(args.workers)
+            if not run:  # before the bound's pre-built messages take their share
+                rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             shapes = sink_sizes(port, stats_path)
             assert len(shapes) == sent == args.users, f"sent {sent}, sink got {len(shapes)}, wanted {args.users}"
             bound_seconds = run_bound(port, shapes)
@@ -443,7 +445,6 @@ def main() -> None:
                     f"  run {run + 1}: pipeline {seconds:.2f} s, bound {bound_seconds:.2f} s, ratio {runs[-1][0]:.2f}",
                     flush=True,
                 )
-        rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     finally:
         sink.terminate()
         sink.wait()
