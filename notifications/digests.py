@@ -755,37 +755,6 @@ def _envelope(address: str) -> str:
     return f"<{address}>" if _address(address, "ascii") is address and address.isascii() else _quoted(address)
 
 
-def wire_bytes(message: mail.EmailMultiAlternatives) -> bytes:
-    """The message as it goes over SMTP: the headers and the two quoted-printable parts Django would write, built
-    directly rather than through the `email` package, whose header folding costs more than the rest of an email."""
-    encoding = message.encoding or settings.DEFAULT_CHARSET
-    boundary = f"==============={secrets.token_hex(12)}=="
-    subject = message.subject
-    if not subject.isascii():
-        subject = Header(subject, "utf-8").encode(linesep="\r\n")
-    headers = [
-        f"Subject: {subject}",
-        f"From: {_sanitized(message.from_email, encoding)}",
-        f"To: {', '.join(_address(address, encoding) for address in message.to)}",
-        f"Date: {formatdate(localtime=False)}",
-        "MIME-Version: 1.0",
-        *(f"{name}: {value}" for name, value in message.extra_headers.items()),
-        f'Content-Type: multipart/alternative; boundary="{boundary}"',
-    ]
-    parts = [(message.body, "text/plain")] + [(content, mimetype) for content, mimetype in message.alternatives]
-    chunks = ["\r\n".join(headers).encode(), b"\r\n\r\n"]
-    for content, mimetype in parts:
-        content = content.replace("\r\n", "\n").replace("\r", "\n")
-        body = binascii.b2a_qp(content.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
-        chunks.append(
-            f'--{boundary}\r\nContent-Type: {mimetype}; charset="utf-8"\r\n'
-            "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode()
-        )
-        chunks += [body, b"\r\n"]
-    chunks.append(f"--{boundary}--\r\n".encode())
-    return b"".join(chunks)
-
-
 class Envelope(NamedTuple):
     """Who an email is from and to, for sending bytes already built (what `_start` needs of an `EmailMessage`)."""
 
@@ -821,14 +790,15 @@ def _qp_lines(content: str, html: bool) -> list[bytes | tuple[str, bool]]:
         else:
             run.append(_qp_line(line))
             run.append(b"\r\n")
-    run.pop()  # no line break after the last line, as `wire_bytes` writes it
+    run.pop()  # no line break after the last line: the part's own CRLF follows
     chunks.append(b"".join(run))
     return chunks
 
 
 class WireShape:
-    """One rendered digest as SMTP bytes (what `wire_bytes` writes, with leading dots already doubled), built once
-    and filled in per reader."""
+    """One rendered digest as the bytes that go over SMTP, built once and filled in per reader: the headers and the
+    two quoted-printable parts Django would write (leading dots already doubled), written directly rather than
+    through the `email` package, whose header folding costs more than the rest of an email."""
 
     def __init__(self, rendered: "Rendered"):
         encoding = settings.DEFAULT_CHARSET
@@ -1133,7 +1103,7 @@ def _start(
     sender = _sanitized(message.from_email, encoding)
     recipients = [_address(address, encoding) for address in message.recipients()]
     if payload is None:
-        payload = wire_bytes(message)
+        payload = message.message().as_bytes(linesep="\r\n")
     # The stamp's statement goes to the database now; its answer is read once the message body is with the server.
     _begin(stamp, before_stamp)
     try:

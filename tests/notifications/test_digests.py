@@ -597,6 +597,21 @@ class Sink:
         return "250 OK"
 
 
+def refuse_once(sink: "Sink", *, the: int):
+    """Make the sink answer "try again later" to the `the`-th message only. Returns its own handler."""
+    original = sink.handle_DATA
+    count = {"n": 0}
+
+    async def refusing(server, session, envelope):
+        count["n"] += 1
+        if count["n"] == the:
+            return "451 Try again later"
+        return await original(server, session, envelope)
+
+    sink.handle_DATA = refusing
+    return original
+
+
 @pytest.fixture
 def smtp_sink(settings):
     sink = Sink()
@@ -620,16 +635,7 @@ def test_over_smtp_each_digest_is_accepted_once_and_a_refusal_is_retried_later(s
         notify(user)
     ids = [u.pk for u in users]
     first = users[0]
-    original = smtp_sink.handle_DATA
-    count = {"n": 0}
-
-    async def refuse_second(server, session, envelope):
-        count["n"] += 1
-        if count["n"] == 2:
-            return "451 Try again later"
-        return await original(server, session, envelope)
-
-    smtp_sink.handle_DATA = refuse_second
+    refuse_once(smtp_sink, the=2)
     with pytest.raises(SMTPDataError):
         digests.send_digests(ids, "weekly", today())
     assert [to for to, _ in smtp_sink.accepted] == [[first.email]]
@@ -691,8 +697,12 @@ def test_the_wire_format_carries_the_same_headers_and_parts_as_the_email(mailout
     notify(user, line="Siân posted: “Diolch” — café on Ŵyn Street = fun\n.leading dot")
     digests.send_digests([user.pk], "weekly", today())
     [message] = mailoutbox
-    message.subject = "Crynodeb wythnosol: ŵy"  # a subject that needs encoding
-    parsed = message_from_bytes(digests.wire_bytes(message), policy=policy.default)
+    html = message.alternatives[0][0]
+    # A subject that needs encoding.
+    rendered = digests.Rendered("Crynodeb wythnosol: ŵy", message.body, html, "digest:weekly", Counter())
+    raw = digests.WireShape(rendered).fill(user.email, "", "", message.extra_headers)
+    assert b"\r\n..leading dot" in raw  # dot-stuffed for SMTP; the server takes the extra dot off
+    parsed = message_from_bytes(raw.replace(b"\r\n..", b"\r\n."), policy=policy.default)
     assert parsed["Subject"] == "Crynodeb wythnosol: ŵy"
     assert parsed["To"] == user.email
     assert parsed["Message-ID"] == message.extra_headers["Message-ID"]
@@ -829,16 +839,7 @@ def test_a_digest_another_attempt_stamped_first_still_lets_the_carried_lines_be_
 @pytest.mark.django_db(transaction=True)
 def test_a_refused_email_keeps_its_lines_and_the_accepted_one_before_it_is_stamped(smtp_sink, monkeypatch):
     users, news = _people_with_news(3)
-    original = smtp_sink.handle_DATA
-    count = {"n": 0}
-
-    async def refuse_second(server, session, envelope):
-        count["n"] += 1
-        if count["n"] == 2:
-            return "451 Try again later"
-        return await original(server, session, envelope)
-
-    smtp_sink.handle_DATA = refuse_second
+    original = refuse_once(smtp_sink, the=2)
     with pytest.raises(SMTPDataError):
         digests.send_digests([u.pk for u in users], "weekly", today())
     assert _digested(news[users[0].pk])
