@@ -239,10 +239,27 @@ class Block:
             section.more += 1
 
 
+class Reader(NamedTuple):
+    """What sending needs of a person, read as a plain row (cheaper than a user, profile and settings instance)."""
+
+    pk: int
+    email: str
+    language: str
+    name: str
+    hour: int  # the hour their digests arrive
+
+
+class Claim(NamedTuple):
+    """A person's `DigestDelivery` row for this digest, as a plain row."""
+
+    pk: int
+    sent_at: datetime | None
+
+
 @dataclass
 class Digest:
-    user: User
-    claim: DigestDelivery
+    user: Reader
+    claim: Claim
     blocks: list[Block]
     categories: Counter
     lines: list[int]  # every notification this digest deals with, shown or dropped
@@ -554,9 +571,7 @@ class LiveItems:
         return items
 
 
-def build_digest(
-    user: User, claim: DigestDelivery, notifications: list[Line], batch: BatchContext, live: LiveItems
-) -> Digest:
+def build_digest(user: Reader, claim: Claim, notifications: list[Line], batch: BatchContext, live: LiveItems) -> Digest:
     """One person's digest, in the active language: their notifications' lines grouped by group, then what is
     happening now in their groups. `blocks` is empty when nothing they may still see is left."""
     blocks: dict[tuple, Block] = {}
@@ -623,6 +638,7 @@ class Renderer:
         self.settings_url = _absolute(reverse("notifications:preferences"))
         self.templates = {name: get_template(name) for name in TEMPLATES}
         self.wires: dict[int, WireShape] = {}  # by id() of a Rendered this batch keeps
+        self.unsubscribe = unsubscribe.TokenMaker()
 
     def _block(self, block: Block) -> tuple[str, str]:
         sections = tuple(
@@ -681,11 +697,10 @@ class Renderer:
             digest.categories,
         )
 
-    def _personal(self, rendered: "Rendered", user: User) -> tuple[str, str, dict[str, str]]:
+    def _personal(self, rendered: "Rendered", user: Reader) -> tuple[str, str, dict[str, str]]:
         """What differs per reader: their name, their unsubscribe link and the headers."""
-        profile = getattr(user, "profile", None)
-        name = profile.display_name if profile is not None else ""
-        unsubscribe_url = unsubscribe.unsubscribe_url(user, rendered.category)
+        name = user.name
+        unsubscribe_url = self.unsubscribe.url(user.pk, rendered.category)
         headers = {
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -694,7 +709,7 @@ class Renderer:
         }
         return name, unsubscribe_url, headers
 
-    def message(self, rendered: "Rendered", user: User) -> mail.EmailMultiAlternatives:
+    def message(self, rendered: "Rendered", user: Reader) -> mail.EmailMultiAlternatives:
         """The email for one reader: a rendered digest with their name and unsubscribe link."""
         name, unsubscribe_url, headers = self._personal(rendered, user)
         text = rendered.text.replace(NAME, name).replace(UNSUBSCRIBE, unsubscribe_url)
@@ -703,7 +718,7 @@ class Renderer:
         message.attach_alternative(html, "text/html")
         return message
 
-    def wire(self, rendered: "Rendered", user: User) -> tuple["Envelope", bytes]:
+    def wire(self, rendered: "Rendered", user: Reader) -> tuple["Envelope", bytes]:
         """The same email as `message`, as the bytes that go over SMTP: encoded once per rendered digest, with only
         the reader's own lines (their name, their unsubscribe link) encoded per reader."""
         shape = self.wires.get(id(rendered))
@@ -1033,6 +1048,7 @@ def _run(pgconn, query: bytes):
 def _collect(pgconn):
     """Wait for a statement's results; raise `DatabaseError` if it failed, else return the last one."""
     last = failed = None
+    pgconn.consume_input()  # whatever has arrived: most answers are there already, with no need to wait
     while True:
         while pgconn.is_busy():
             select.select([pgconn.socket], [], [])
@@ -1214,27 +1230,23 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
     DigestDelivery.objects.bulk_create(
         [DigestDelivery(user_id=pk, period=period, period_start=period_start) for pk in ids], ignore_conflicts=True
     )
-    claimed = DigestDelivery.objects.filter(user_id__in=ids, period=period, period_start=period_start)
-    claims = {claim.user_id: claim for claim in claimed}
+    claims = {
+        user_id: Claim(pk, sent_at)
+        for user_id, pk, sent_at in DigestDelivery.objects.filter(
+            user_id__in=ids, period=period, period_start=period_start
+        ).values_list("user_id", "pk", "sent_at")
+    }
+    # Who may still be sent one: active, not paused, not bounced (anyone else's claim is released below).
     users = {
-        u.pk: u
-        for u in User.objects.filter(pk__in=ids)
-        .select_related("profile", "delivery_settings")
-        .only(
-            "pk",
-            "email",
-            "is_active",
-            "profile__language",
-            "profile__display_name",
-            "delivery_settings__paused",
-            "delivery_settings__bounced_at",
-            "delivery_settings__digest_hour",
-        )
+        pk: Reader(pk, email, language or settings.LANGUAGE_CODE, name or "", DEFAULT_HOUR if hour is None else hour)
+        for pk, email, language, name, hour in User.objects.filter(pk__in=ids, is_active=True)
+        .filter(preferences.deliverable_filter())
+        .values_list("pk", "email", "profile__language", "profile__display_name", "delivery_settings__digest_hour")
     }
     # What each person's digest includes: what was recorded before their hour (most of a batch shares one).
     by_hour: dict[int, list[int]] = defaultdict(list)
     for pk, user in users.items():
-        by_hour[_hour(user)].append(pk)
+        by_hour[user.hour].append(pk)
     before_their_hour = Q(pk__in=[])
     for hour, people in by_hour.items():
         before_their_hour |= Q(recipient_id__in=people, created_at__lt=due_moment(period_start, hour))
@@ -1253,7 +1265,7 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
             # Stamped by an earlier attempt. Lines it left undigested belong to a digest that attempt may not have
             # finished sending (it died in the instant after the stamp): they wait for the person's next digest.
             continue
-        if user is None or not user.is_active or not preferences.is_deliverable(user) or not by_user[pk]:
+        if user is None or not by_user[pk]:
             release.append(claim.pk)
         else:
             candidates.append(pk)
@@ -1270,23 +1282,23 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
         # Built one at a time, while the server works on the previous email; no query runs in here.
         for pk in candidates:
             user = users[pk]
-            language = getattr(getattr(user, "profile", None), "language", None) or settings.LANGUAGE_CODE
-            with translation.override(language):
-                shape = (language, batch.shape_of(pk, by_user[pk]))
-                if shape not in shapes:
+            shape = (user.language, batch.shape_of(pk, by_user[pk]))
+            if shape not in shapes:
+                # Built and rendered in the reader's language; what follows is the same in any.
+                with translation.override(user.language):
                     digest = build_digest(user, claims[pk], by_user[pk], batch, live)
                     shapes[shape] = renderer.render(digest) if digest.blocks else None
-                rendered = shapes[shape]
-                if rendered is None:
-                    # Nothing left that they may see: no email, and the dropped lines are done with.
-                    release.append(claims[pk].pk)
-                    finished.extend(n.pk for n in by_user[pk])
-                    continue
-                digest = Digest(user, claims[pk], [], rendered.categories, [n.pk for n in by_user[pk]])
-                if smtp:
-                    yield digest, *renderer.wire(rendered, user)
-                else:
-                    yield digest, renderer.message(rendered, user), None
+            rendered = shapes[shape]
+            if rendered is None:
+                # Nothing left that they may see: no email, and the dropped lines are done with.
+                release.append(claims[pk].pk)
+                finished.extend(n.pk for n in by_user[pk])
+                continue
+            digest = Digest(user, claims[pk], [], rendered.categories, [n.pk for n in by_user[pk]])
+            if smtp:
+                yield digest, *renderer.wire(rendered, user)
+            else:
+                yield digest, renderer.message(rendered, user), None
 
     sent = 0
     failure: Exception | None = None
@@ -1379,13 +1391,6 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
             except Exception:  # a connection already broken has nothing left to close
                 _drop_connection(backend)
     return sent, None
-
-
-def _hour(user: User) -> int:
-    try:
-        return user.delivery_settings.digest_hour
-    except DeliverySettings.DoesNotExist:
-        return DEFAULT_HOUR
 
 
 def _check_period(period: str) -> None:

@@ -1,10 +1,15 @@
 """One-click unsubscribe (RFC 8058): a signed link per person and category, and the headers that carry it."""
 
+import hashlib
+import hmac
+import json
+import time
 from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
 from django.urls import get_script_prefix, reverse
+from django.utils.encoding import force_bytes
 
 from accounts.models import User
 
@@ -20,6 +25,32 @@ def digest_token_category(period: str) -> str:
 def make_token(user: User, category: str) -> str:
     # Compressing a payload this small never makes it shorter, so the token is the same without trying.
     return signing.dumps({"u": user.pk, "c": category}, salt=SALT)
+
+
+class TokenMaker:
+    """Makes the tokens `make_token` makes, for a batch of emails: the signing key is derived once for the batch
+    instead of once per token, which is most of what `signing.dumps` spends on a payload this small.
+
+    Each token is what `signing.dumps(payload, salt=SALT)` returns at that second: the JSON payload in URL-safe
+    base64, the time in base 62, and the HMAC of both under the key Django derives from the salt and SECRET_KEY
+    (`salted_hmac`), so `read_token` reads it like any other."""
+
+    def __init__(self):
+        signer = signing.TimestampSigner(salt=SALT)
+        self._sep = signer.sep
+        self._hasher = getattr(hashlib, signer.algorithm)
+        self._key = self._hasher(force_bytes(signer.salt + "signer") + force_bytes(signer.key)).digest()
+        self._prefix = _address_before_token()
+
+    def token(self, user_id: int, category: str) -> str:
+        payload = json.dumps({"u": user_id, "c": category}, separators=(",", ":")).encode("latin-1")
+        value = f"{signing.b64_encode(payload).decode()}{self._sep}{signing.b62_encode(int(time.time()))}"
+        signature = hmac.new(self._key, value.encode(), self._hasher).digest()
+        return f"{value}{self._sep}{signing.b64_encode(signature).decode()}"
+
+    def url(self, user_id: int, category: str) -> str:
+        """The same address as `unsubscribe_url`."""
+        return f"{self._prefix}{self.token(user_id, category)}/"
 
 
 def read_token(token: str) -> tuple[int, str]:

@@ -142,3 +142,19 @@ def test_a_digest_link_for_an_unknown_period_is_a_bad_link(mail_app, user):
     assert mail_app.get(url).status_code == 400
     assert one_click(mail_app, url).status_code == 400
     assert not Preference.objects.exists()
+
+
+def test_a_batchs_token_maker_makes_exactly_the_tokens_signing_makes(user, settings, monkeypatch):
+    settings.SITE_URL = "https://streets.example"
+    settings.SECRET_KEY = "another-secret-key-for-this-test-0123456789-abcdefghijklmnop"
+    monkeypatch.setattr("time.time", lambda: 1_796_000_000.25)
+    maker = unsubscribe.TokenMaker()
+    for category in [Category.POSTS, unsubscribe.digest_token_category(Frequency.WEEKLY)]:
+        token = maker.token(user.pk, category)
+        assert token == signing.dumps({"u": user.pk, "c": category}, salt=unsubscribe.SALT)
+        assert maker.url(user.pk, category) == unsubscribe.unsubscribe_url(user, category)
+        assert unsubscribe.read_token(token) == (user.pk, category)
+    # Signed with this secret: under another key the same token is refused.
+    settings.SECRET_KEY = "a-different-secret-key-for-this-test-0123456789-abcdefghijk"
+    with pytest.raises(signing.BadSignature):
+        unsubscribe.read_token(maker.token(user.pk, Category.POSTS))
