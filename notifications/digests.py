@@ -892,7 +892,7 @@ class _Stamp:
     lines are stamped on their own once the server has said yes.
     """
 
-    def __init__(self, claim_pk: int, count: int, lines: list[int], carry: "_Stamp | None" = None):
+    def __init__(self, claim_pk: int, count: int, lines: list[int], carry: "_Stamp | None" = None, pgconn=None):
         self.claim_pk = claim_pk
         self.count = count
         self.lines = lines
@@ -902,7 +902,9 @@ class _Stamp:
         # An email the server has accepted, whose lines this stamp's transaction stamps. Until that transaction
         # commits, this stamp answers for them: if it does not, `_carried_on_their_own` stamps them.
         self.carried = carry
-        self._raw = connection.vendor == "postgresql" and not connection.in_atomic_block
+        # The raw connection (see `_raw_connection`), or None where the stamp is plain statements.
+        self.pgconn = pgconn
+        self._raw = pgconn is not None
 
     @property
     def carries(self) -> bool:
@@ -920,7 +922,7 @@ class _Stamp:
                 carried.mark_lines()
                 carried.settle()
             return
-        pgconn = _prepared_connection()
+        pgconn = self.pgconn
         # The transaction takes the row: a concurrent attempt waits on its lock, then finds it stamped. The values
         # are a timestamp and integers this code made, written as literals.
         at, count, pk = self.at.isoformat(), int(self.count), int(self.claim_pk)
@@ -943,7 +945,7 @@ class _Stamp:
         """Give the row back untouched (the email was not sent)."""
         if self.asked:
             self.asked = False
-            pgconn = connection.connection.pgconn
+            pgconn = self.pgconn
             with contextlib.suppress(DatabaseError):
                 _collect(pgconn)
             _run(pgconn, b"ROLLBACK")
@@ -958,7 +960,7 @@ class _Stamp:
                     return False
             finish()
             return True
-        pgconn = connection.connection.pgconn
+        pgconn = self.pgconn
         self.asked = False
         try:
             result = _collect(pgconn)
@@ -985,7 +987,7 @@ class _Stamp:
         if not self.outstanding:
             return
         self.outstanding = False
-        _collect(connection.connection.pgconn)
+        _collect(self.pgconn)
 
     def take_back(self) -> None:
         self.settle()
@@ -1003,7 +1005,7 @@ class _Stamp:
         if not self._raw:
             Notification.objects.filter(pk__in=self.lines, digested_at__isnull=True).update(digested_at=self.at)
             return
-        _send(_prepared_connection(), self.lines_sql().encode())
+        _send(self.pgconn, self.lines_sql().encode())
         self.outstanding = True
 
 
@@ -1016,6 +1018,15 @@ PREPARED = {
     " SET digested_at = $1 WHERE id = ANY($2) AND digested_at IS NULL",
 }
 _prepared = weakref.WeakSet()  # connections known to have them
+
+
+def _raw_connection():
+    """The raw PostgreSQL connection (statements prepared) for a batch's stamps, when they may use it: on
+    PostgreSQL, outside any transaction, as in a worker. None anywhere else (SQLite, or inside a caller's
+    transaction, as in tests), where each stamp is plain statements."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    return _prepared_connection()
 
 
 def _prepared_connection():
@@ -1090,13 +1101,14 @@ def _start(
     payload: bytes | None,
     before_stamp=None,
     carry: _Stamp | None = None,
+    pgconn=None,
 ) -> _InFlight:
     """Hand one digest to the mail server up to its final ".", stamping it just before that (and `carry`'s lines,
-    an email the server has accepted, with it; see `_Stamp.begin`).
+    an email the server has accepted, with it; see `_Stamp.begin`) on `pgconn` (see `_raw_connection`).
 
     Raises `AlreadySent` if another attempt stamped it first, or a server error (nothing stamped).
     """
-    stamp = _Stamp(digest.claim.pk, sum(digest.categories.values()), digest.lines, carry)
+    stamp = _Stamp(digest.claim.pk, sum(digest.categories.values()), digest.lines, carry, pgconn)
     if not isinstance(backend, SMTPBackend):
         _begin(stamp, before_stamp)
 
@@ -1227,15 +1239,7 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
     if not ids:
         return 0
     now = timezone.now()
-    DigestDelivery.objects.bulk_create(
-        [DigestDelivery(user_id=pk, period=period, period_start=period_start) for pk in ids], ignore_conflicts=True
-    )
-    claims = {
-        user_id: Claim(pk, sent_at)
-        for user_id, pk, sent_at in DigestDelivery.objects.filter(
-            user_id__in=ids, period=period, period_start=period_start
-        ).values_list("user_id", "pk", "sent_at")
-    }
+    claims = _claim(ids, period, period_start, now)
     # Who may still be sent one: active, not paused, not bounced (anyone else's claim is released below).
     users = {
         pk: Reader(pk, email, language or settings.LANGUAGE_CODE, name or "", DEFAULT_HOUR if hour is None else hour)
@@ -1260,7 +1264,9 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
     release: list[int] = []  # claims to give back: nothing was sent
     candidates = []
     for pk in ids:
-        claim, user = claims[pk], users.get(pk)
+        claim, user = claims.get(pk), users.get(pk)
+        if claim is None:
+            continue  # their account is gone
         if claim.sent_at is not None:
             # Stamped by an earlier attempt. Lines it left undigested belong to a digest that attempt may not have
             # finished sending (it died in the instant after the stamp): they wait for the person's next digest.
@@ -1316,6 +1322,31 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
     return sent
 
 
+def _claim(ids: list[int], period: str, period_start: date, now: datetime) -> dict[int, Claim]:
+    """Claim this digest for each of these people whose account still exists (a claim already there is kept), in one
+    statement whatever the batch size, and return everyone's claim by person."""
+    model, ops = DigestDelivery, connection.ops
+    # Besides the person: the period, its first day, when it was claimed, and no notifications counted yet.
+    fields = {"period": period, "period_start": period_start, "claimed_at": now, "notification_count": 0}
+    columns = [model._meta.get_field(name).column for name in ["user", *fields]]
+    values = [model._meta.get_field(name).get_db_prep_save(value, connection) for name, value in fields.items()]
+    user_pk = ops.quote_name(User._meta.pk.column)
+    with connection.cursor() as cursor:
+        # The people come from the users table, so an account deleted since the batch was queued gets no claim.
+        cursor.execute(
+            f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({', '.join(map(ops.quote_name, columns))}) "  # noqa: S608
+            f"SELECT {user_pk}, {', '.join(['%s'] * len(values))} FROM {ops.quote_name(User._meta.db_table)} "
+            f"WHERE {user_pk} IN ({', '.join(['%s'] * len(ids))}) ON CONFLICT DO NOTHING",
+            [*values, *ids],
+        )
+    return {
+        user_id: Claim(pk, sent_at)
+        for user_id, pk, sent_at in model.objects.filter(
+            user_id__in=ids, period=period, period_start=period_start
+        ).values_list("user_id", "pk", "sent_at")
+    }
+
+
 def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | None]:
     """Send every message over one connection (a new one only after abandoning a message another attempt sent).
 
@@ -1326,6 +1357,7 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
     in_flight: _InFlight | None = None
     unsettled: _Stamp | None = None  # the last stamp whose COMMIT answer is still to be read
     carry: _Stamp | None = None  # an accepted email whose lines go into the next stamp's transaction
+    pgconn = _raw_connection()
 
     def accepted(flight: _InFlight) -> None:
         nonlocal sent, unsettled, carry
@@ -1355,7 +1387,9 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
                 flight, in_flight = in_flight, None
                 accepted(flight)
             try:
-                in_flight = _start(backend, digest, message, payload, before_stamp=settle, carry=take_carry())
+                in_flight = _start(
+                    backend, digest, message, payload, before_stamp=settle, carry=take_carry(), pgconn=pgconn
+                )
             except AlreadySent:
                 _drop_connection(backend)
                 _open(backend)

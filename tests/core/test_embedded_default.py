@@ -84,3 +84,44 @@ def test_demo_seed_refuses_a_production_site(embedded_env):
     result = run(["seed_demo"], embedded_env | {"DEBUG": "false", "SECRET_KEY": "s" * 50})
     assert result.returncode != 0
     assert "--allow-production" in result.stderr
+
+
+SQLITE_DIGESTS = """
+from datetime import timedelta
+from django.core import mail
+from django.utils import timezone
+from accounts.models import User
+from notifications import digests
+from notifications.models import DigestDelivery, Notification
+
+people = [User.objects.create_user(email=f"digest{n}@example.org", password=None) for n in range(3)]
+for n, person in enumerate(people):
+    note = Notification.objects.create(
+        recipient=person, event="post.created", category="posts", dedupe_key=f"sqlite:{n}", line=f"News {n}"
+    )
+    Notification.objects.filter(pk=note.pk).update(created_at=timezone.now() - timedelta(days=1))
+gone = people.pop()
+queued = [p.pk for p in people] + [gone.pk]
+gone.delete()
+start = digests.period_start_for(timezone.now())
+print("sent", digests.send_digests(queued, "weekly", start))
+print("again", digests.send_digests(queued, "weekly", start))
+print("outbox", sorted(m.to[0] for m in mail.outbox))
+print("stamped", DigestDelivery.objects.filter(user__in=people, sent_at__isnull=False).count())
+print("waiting", Notification.objects.filter(recipient__in=people, digested_at__isnull=True).count())
+"""
+
+
+def test_digests_go_out_once_on_the_embedded_database(embedded_env):
+    """The digest path without PostgreSQL's raw connection: claims, stamps and lines on SQLite."""
+    assert run(["migrate", "--noinput"], embedded_env).returncode == 0
+    script = "from django.test.utils import setup_test_environment; setup_test_environment()\n" + SQLITE_DIGESTS
+    result = run(["shell", "--verbosity", "0", "-c", script], embedded_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:5] == [
+        "sent 2",
+        "again 0",
+        "outbox ['digest0@example.org', 'digest1@example.org']",
+        "stamped 2",
+        "waiting 0",
+    ]

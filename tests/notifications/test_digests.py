@@ -905,3 +905,15 @@ def test_a_line_already_emailed_on_its_own_is_not_in_a_later_digest(mailoutbox):
     assert "New since then" in message.body
     assert "Already in your inbox" not in message.body
     assert Notification.objects.get(pk=emailed.pk).digested_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_someone_who_deleted_their_account_after_being_queued_is_skipped_and_the_rest_are_sent(smtp_sink):
+    users, news = _people_with_news(3)
+    queued = [u.pk for u in users]
+    gone = users[1]
+    gone.delete()
+    assert digests.send_digests(queued, "weekly", today()) == 2
+    assert sorted(to[0] for to, _ in smtp_sink.accepted) == sorted([users[0].email, users[2].email])
+    assert not DigestDelivery.objects.filter(user_id=gone.pk).exists()
+    assert _digested(news[users[0].pk] + news[users[2].pk])
