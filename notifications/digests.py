@@ -102,7 +102,17 @@ TEXT_TEMPLATE = "notifications/emails/digest.txt"
 HTML_TEMPLATE = "notifications/emails/digest.html"
 BLOCK_TEXT_TEMPLATE = "notifications/emails/_digest_block.txt"
 BLOCK_HTML_TEMPLATE = "notifications/emails/_digest_block.html"
-TEMPLATES = [SUBJECT_TEMPLATE, TEXT_TEMPLATE, HTML_TEMPLATE, BLOCK_TEXT_TEMPLATE, BLOCK_HTML_TEMPLATE]
+SECTION_TEXT_TEMPLATE = "notifications/emails/_digest_section.txt"
+SECTION_HTML_TEMPLATE = "notifications/emails/_digest_section.html"
+TEMPLATES = [
+    SUBJECT_TEMPLATE,
+    TEXT_TEMPLATE,
+    HTML_TEMPLATE,
+    BLOCK_TEXT_TEMPLATE,
+    BLOCK_HTML_TEMPLATE,
+    SECTION_TEXT_TEMPLATE,
+    SECTION_HTML_TEMPLATE,
+]
 
 # Section keys in the order they appear under each group.
 NEIGHBOURS, POSTS, EVENTS, INITIATIVES, DECISIONS = "neighbours", "posts", "events", "initiatives", "decisions"
@@ -634,31 +644,40 @@ class Renderer:
         self.period = period
         self.period_start = period_start
         self.blocks: dict[tuple, tuple[str, str]] = {}
+        self.sections: dict[tuple, tuple[str, str]] = {}
         self.frames: dict[tuple, tuple[str, str, str]] = {}
         self.settings_url = _absolute(reverse("notifications:preferences"))
         self.templates = {name: get_template(name) for name in TEMPLATES}
         self.wires: dict[int, WireShape] = {}  # by id() of a Rendered this batch keeps
+        self.encoded_lines: dict[str, bytes] = {}  # each line of the emails, quoted-printable, as it goes over SMTP
         self.unsubscribe = unsubscribe.TokenMaker()
 
     def _block(self, block: Block) -> tuple[str, str]:
-        sections = tuple(
-            (section.title, tuple((item.text, item.url) for item in section.items), section.more)
-            for section in block.sections.values()
-        )
-        key = (translation.get_language(), block.title, block.url, sections)
+        language = translation.get_language()
+        sections = [self._section(language, section) for section in block.sections.values()]
+        # Each section's rendering is kept for the batch, so its id names it.
+        key = (language, block.title, block.url, tuple(map(id, sections)))
         if key not in self.blocks:
-            context = {
-                "block": {
-                    "title": block.title,
-                    "url": block.url,
-                    "sections": [{"title": t, "items": i, "more": m} for t, i, m in sections],
-                }
-            }
-            self.blocks[key] = (
-                self.templates[BLOCK_TEXT_TEMPLATE].render(context),
-                self.templates[BLOCK_HTML_TEMPLATE].render(context),
+            self.blocks[key] = tuple(
+                self.templates[template].render(
+                    {"block": {"title": block.title, "url": block.url, "sections": [s[part] for s in sections]}}
+                )
+                for part, template in enumerate([BLOCK_TEXT_TEMPLATE, BLOCK_HTML_TEMPLATE])
             )
         return self.blocks[key]
+
+    def _section(self, language: str, section: Section) -> tuple[str, str]:
+        """A section's text and HTML, rendered once per language and content: readers whose blocks differ in one
+        section (a newcomer's count of new neighbours, say) share the rest."""
+        key = (language, section.title, tuple((item.text, item.url) for item in section.items), section.more)
+        rendered = self.sections.get(key)
+        if rendered is None:
+            context = {"section": {"title": section.title, "items": key[2], "more": section.more}}
+            rendered = self.sections[key] = (
+                self.templates[SECTION_TEXT_TEMPLATE].render(context),
+                self.templates[SECTION_HTML_TEMPLATE].render(context),
+            )
+        return rendered
 
     def _frame(self, count: int, categories: tuple[str, ...]) -> tuple[str, str, str]:
         """Subject, text and HTML around the blocks, rendered once per language and shape, with placeholders for
@@ -723,7 +742,7 @@ class Renderer:
         the reader's own lines (their name, their unsubscribe link) encoded per reader."""
         shape = self.wires.get(id(rendered))
         if shape is None:
-            shape = self.wires[id(rendered)] = WireShape(rendered)
+            shape = self.wires[id(rendered)] = WireShape(rendered, self.encoded_lines)
         name, unsubscribe_url, headers = self._personal(rendered, user)
         return Envelope(settings.DEFAULT_FROM_EMAIL, [user.email], stuffed=True), shape.fill(
             user.email, name, unsubscribe_url, headers
@@ -792,9 +811,10 @@ def _qp_line(line: str) -> bytes:
     return encoded
 
 
-def _qp_lines(content: str, html: bool) -> list[bytes | tuple[str, bool]]:
+def _qp_lines(content: str, html: bool, encoded: dict[str, bytes]) -> list[bytes | tuple[str, bool]]:
     """`content` quoted-printable encoded line by line (each line on its own is valid quoted-printable), as runs
-    of encoded bytes and, in between, the lines holding a placeholder, left to encode per reader."""
+    of encoded bytes and, in between, the lines holding a placeholder, left to encode per reader. `encoded` keeps
+    each line's encoding for the batch (most lines recur in the emails of one group)."""
     chunks: list[bytes | tuple[str, bool]] = []
     run: list[bytes] = []
     for line in content.split("\n"):
@@ -803,7 +823,10 @@ def _qp_lines(content: str, html: bool) -> list[bytes | tuple[str, bool]]:
             chunks.append((line, html))
             run = [b"\r\n"]
         else:
-            run.append(_qp_line(line))
+            done = encoded.get(line)
+            if done is None:
+                done = encoded[line] = _qp_line(line)
+            run.append(done)
             run.append(b"\r\n")
     run.pop()  # no line break after the last line: the part's own CRLF follows
     chunks.append(b"".join(run))
@@ -815,7 +838,8 @@ class WireShape:
     two quoted-printable parts Django would write (leading dots already doubled), written directly rather than
     through the `email` package, whose header folding costs more than the rest of an email."""
 
-    def __init__(self, rendered: "Rendered"):
+    def __init__(self, rendered: "Rendered", encoded: dict[str, bytes] | None = None):
+        encoded = {} if encoded is None else encoded
         encoding = settings.DEFAULT_CHARSET
         subject = rendered.subject
         if not subject.isascii():
@@ -828,7 +852,7 @@ class WireShape:
             (
                 f'--{self.boundary}\r\nContent-Type: {mimetype}; charset="utf-8"\r\n'
                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n".encode(),
-                _qp_lines(content, html),
+                _qp_lines(content, html, encoded),
             )
             for content, mimetype, html in ((rendered.text, "text/plain", False), (rendered.html, "text/html", True))
         ]

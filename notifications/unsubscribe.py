@@ -41,12 +41,21 @@ class TokenMaker:
         self._hasher = getattr(hashlib, signer.algorithm)
         self._key = self._hasher(force_bytes(signer.salt + "signer") + force_bytes(signer.key)).digest()
         self._prefix = _address_before_token()
+        self._categories: dict[str, str] = {}  # each category as JSON
+        self._second = self._timestamp = None
 
     def token(self, user_id: int, category: str) -> str:
-        payload = json.dumps({"u": user_id, "c": category}, separators=(",", ":")).encode("latin-1")
-        value = f"{signing.b64_encode(payload).decode()}{self._sep}{signing.b62_encode(int(time.time()))}"
-        signature = hmac.new(self._key, value.encode(), self._hasher).digest()
-        return f"{value}{self._sep}{signing.b64_encode(signature).decode()}"
+        quoted = self._categories.get(category)
+        if quoted is None:
+            quoted = self._categories[category] = json.dumps(category)
+        # What `json.dumps({"u": user_id, "c": category}, separators=(",", ":"))` writes.
+        payload = f'{{"u":{int(user_id)},"c":{quoted}}}'.encode("latin-1")
+        second = int(time.time())
+        if second != self._second:
+            self._second, self._timestamp = second, signing.b62_encode(second)
+        value = f"{signing.b64_encode(payload).decode()}{self._sep}{self._timestamp}".encode()
+        signature = hmac.new(self._key, value, self._hasher).digest()
+        return f"{value.decode()}{self._sep}{signing.b64_encode(signature).decode()}"
 
     def url(self, user_id: int, category: str) -> str:
         """The same address as `unsubscribe_url`."""

@@ -147,9 +147,10 @@ def test_a_digest_link_for_an_unknown_period_is_a_bad_link(mail_app, user):
 def test_a_batchs_token_maker_makes_exactly_the_tokens_signing_makes(user, settings, monkeypatch):
     settings.SITE_URL = "https://streets.example"
     settings.SECRET_KEY = "another-secret-key-for-this-test-0123456789-abcdefghijklmnop"
-    monkeypatch.setattr("time.time", lambda: 1_796_000_000.25)
     maker = unsubscribe.TokenMaker()
-    for category in [Category.POSTS, unsubscribe.digest_token_category(Frequency.WEEKLY)]:
+    categories = [Category.POSTS, unsubscribe.digest_token_category(Frequency.WEEKLY), Category.POSTS]
+    for second, category in zip([1_796_000_000.25, 1_796_000_000.75, 1_796_000_001.5], categories, strict=True):
+        monkeypatch.setattr("time.time", lambda second=second: second)
         token = maker.token(user.pk, category)
         assert token == signing.dumps({"u": user.pk, "c": category}, salt=unsubscribe.SALT)
         assert maker.url(user.pk, category) == unsubscribe.unsubscribe_url(user, category)
