@@ -51,7 +51,8 @@ class CouncilFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Council {n}")
     slug = factory.Sequence(lambda n: f"council-{n}")
-    code = factory.Sequence(lambda n: f"W06{n:06d}")
+    # Far from the real-looking codes tests spell out (W06000015), so a long run never makes one twice.
+    code = factory.Sequence(lambda n: f"W06{500_000 + n:06d}")
     nation = "Wales"
 
 
@@ -62,7 +63,8 @@ class NeighbourhoodFactory(factory.django.DjangoModelFactory):
     council = factory.SubFactory(CouncilFactory)
     name = factory.Sequence(lambda n: f"Neighbourhood {n}")
     slug = factory.Sequence(lambda n: f"neighbourhood-{n}")
-    code = factory.Sequence(lambda n: f"W01{n:06d}")
+    # Far from the real-looking codes tests spell out (W01001897), so a long run never makes one twice.
+    code = factory.Sequence(lambda n: f"W01{500_000 + n:06d}")
     households = 1200
     imd_decile = 3
 
