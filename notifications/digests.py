@@ -330,7 +330,7 @@ class BatchContext:
     def __init__(self, user_ids: list[int], notifications: list[Line], period: str, now: datetime):
         self.period = period
         self.now = now
-        refs = [ref_for(n.url) for n in notifications]
+        refs = [ref_for(url) for url in {n.url for n in notifications}]  # a group's members share their links
         initiative_slugs = {r.initiative_slug for r in refs if r.initiative_slug}
         self.initiatives = {
             i.slug: i
