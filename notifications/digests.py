@@ -651,6 +651,7 @@ class Renderer:
         self.wires: dict[int, WireShape] = {}  # by id() of a Rendered this batch keeps
         self.encoded_lines: dict[str, bytes] = {}  # each line of the emails, quoted-printable, as it goes over SMTP
         self.unsubscribe = unsubscribe.TokenMaker()
+        self.message_id = (f"<digest.{period}.{period_start:%Y%m%d}.", f"@{_mail_domain()}>")  # around the person
 
     def _block(self, block: Block) -> tuple[str, str]:
         language = translation.get_language()
@@ -724,7 +725,7 @@ class Renderer:
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             # The same id for every attempt at this digest, so a mail system that sees it twice can tell.
-            "Message-ID": f"<digest.{self.period}.{self.period_start:%Y%m%d}.{user.pk}@{_mail_domain()}>",
+            "Message-ID": f"{self.message_id[0]}{user.pk}{self.message_id[1]}",
         }
         return name, unsubscribe_url, headers
 
@@ -772,9 +773,12 @@ def _sanitized(address: str, encoding: str) -> str:
     return sanitize_address(address, encoding)
 
 
+_SPECIALS = frozenset(' <>"(),;:\\[]\r\n')  # characters that make an address more than plain
+
+
 def _address(address: str, encoding: str) -> str:
     """`sanitize_address`, without the cost of the email package's parser for a plain ASCII address."""
-    if address.isascii() and address.count("@") == 1 and not any(c in address for c in ' <>"(),;:\\[]\r\n'):
+    if address.isascii() and address.count("@") == 1 and _SPECIALS.isdisjoint(address):
         return address
     return _sanitized(address, encoding)
 
