@@ -920,3 +920,29 @@ def test_someone_who_deleted_their_account_after_being_queued_is_skipped_and_the
     assert sorted(to[0] for to, _ in smtp_sink.accepted) == sorted([users[0].email, users[2].email])
     assert not DigestDelivery.objects.filter(user_id=gone.pk).exists()
     assert _digested(news[users[0].pk] + news[users[2].pk])
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ann@example.org",
+        "Ann Jones <ann@example.org>",
+        '"ann,jones"@example.org',
+        "siân@example.org",
+        "ann@exämple.org",
+        "ann(comment)@example.org",
+    ],
+)
+def test_addresses_are_written_as_django_would_write_them(address):
+    import smtplib
+
+    from django.core.mail.message import sanitize_address
+
+    expected = sanitize_address(address, "utf-8")
+    assert digests._address(address, "utf-8") == expected
+    assert digests._envelope(expected) == smtplib.quoteaddr(expected)
+
+
+def test_an_address_with_a_line_break_is_refused_as_django_refuses_it():
+    with pytest.raises(ValueError, match="newlines"):
+        digests._address("ann@example.org\r\nBcc: eve@example.org", "utf-8")
