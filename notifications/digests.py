@@ -7,9 +7,9 @@ hourly; it asks `due_users` for everyone whose digest is due at this hour in Eur
 notification was recorded, and sends the batch over one SMTP connection.
 
 Never twice, never lost. A `DigestDelivery(user, period, period_start)` row is claimed for everyone in the batch
-before anything is sent. Each email is then stamped `sent_at` in its own committed transaction *after* the whole
-message has been handed to the mail server but *before* the final "." that asks the server to accept it, and its
-lines are stamped `digested_at` only once the server has said yes. So:
+whose account still exists before anything is sent. Each email is then stamped `sent_at` in its own committed
+transaction *after* the whole message has been handed to the mail server but *before* the final "." that asks the
+server to accept it, and its lines are stamped `digested_at` only once the server has said yes. So:
 
 - a claim without `sent_at` means the server never accepted that email (a connection that drops before the "."
   delivers nothing), and any later attempt sends it: a worker killed mid-batch loses nothing;
@@ -51,6 +51,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
@@ -1073,9 +1074,12 @@ def _prepared_connection():
 
 
 def _send(pgconn, query: bytes) -> None:
-    pgconn.send_query(query)
-    while pgconn.flush():
-        select.select([], [pgconn.socket], [])
+    try:
+        pgconn.send_query(query)
+        while pgconn.flush():
+            select.select([], [pgconn.socket], [])
+    except psycopg.Error as error:  # a lost connection, say: reported as the ORM would report it
+        raise DatabaseError(str(error)) from error
 
 
 def _run(pgconn, query: bytes):
@@ -1087,17 +1091,21 @@ def _run(pgconn, query: bytes):
 def _collect(pgconn):
     """Wait for a statement's results; raise `DatabaseError` if it failed, else return the last one."""
     last = failed = None
-    pgconn.consume_input()  # whatever has arrived: most answers are there already, with no need to wait
-    while True:
-        while pgconn.is_busy():
-            select.select([pgconn.socket], [], [])
-            pgconn.consume_input()
-        result = pgconn.get_result()
-        if result is None:
-            break
-        if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
-            failed = result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b"statement failed"
-        last = result
+    try:
+        while True:
+            if pgconn.is_busy():
+                pgconn.consume_input()  # most answers have arrived by now, with no need to wait for them
+                while pgconn.is_busy():
+                    select.select([pgconn.socket], [], [])
+                    pgconn.consume_input()
+            result = pgconn.get_result()
+            if result is None:
+                break
+            if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+                failed = result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b"statement failed"
+            last = result
+    except psycopg.Error as error:  # a lost connection, say: reported as the ORM would report it
+        raise DatabaseError(str(error)) from error
     if failed is not None:
         raise DatabaseError(failed.decode(errors="replace"))
     return last
@@ -1255,10 +1263,11 @@ def _kernel_timeouts(sock) -> None:
 def send_digests(user_ids: Iterable[int], period: str, period_start: date | str) -> int:
     """Build and send the `period` digest for `period_start` to each of these people, once. Returns how many went.
 
-    Safe to run twice, after a crash, or on two workers at once (see the module docstring). People who paused
-    emails or bounced, or whose digest is empty once permissions are checked again, get nothing; their claims are
-    released. Every notification that was in a sent digest, or was dropped because its reader may no longer see
-    it, is stamped `digested_at`. A failure part-way stamps what was sent, then raises so the task can retry.
+    Safe to run twice, after a crash, or on two workers at once (see the module docstring). People whose account
+    was deactivated, who paused emails or bounced, or whose digest is empty once permissions are checked again, get
+    nothing; their claims are released. An account deleted since the batch was queued gets no claim at all. Every
+    notification that was in a sent digest, or was dropped because its reader may no longer see it, is stamped
+    `digested_at`. A failure part-way stamps what was sent, then raises so the task can retry.
     """
     _check_period(period)
     if isinstance(period_start, str):
@@ -1268,9 +1277,16 @@ def send_digests(user_ids: Iterable[int], period: str, period_start: date | str)
         return 0
     now = timezone.now()
     claims = _claim(ids, period, period_start, now)
-    # Who may still be sent one: active, not paused, not bounced (anyone else's claim is released below).
+    # Who may still be sent one: active, not paused, not bounced (anyone else's claim is released below). Without
+    # a name of their own they are greeted as their account was named when it was made: by their address's first part.
     users = {
-        pk: Reader(pk, email, language or settings.LANGUAGE_CODE, name or "", DEFAULT_HOUR if hour is None else hour)
+        pk: Reader(
+            pk,
+            email,
+            language or settings.LANGUAGE_CODE,
+            name or email.split("@")[0],
+            DEFAULT_HOUR if hour is None else hour,
+        )
         for pk, email, language, name, hour in User.objects.filter(pk__in=ids, is_active=True)
         .filter(preferences.deliverable_filter())
         .values_list("pk", "email", "profile__language", "profile__display_name", "delivery_settings__digest_hour")
@@ -1364,7 +1380,8 @@ def _claim(ids: list[int], period: str, period_start: date, now: datetime) -> di
         cursor.execute(
             f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({', '.join(map(ops.quote_name, columns))}) "  # noqa: S608
             f"SELECT {user_pk}, {', '.join(['%s'] * len(values))} FROM {ops.quote_name(User._meta.db_table)} "
-            f"WHERE {user_pk} IN ({', '.join(['%s'] * len(ids))}) ON CONFLICT DO NOTHING",
+            # In order, as every attempt at the batch takes them, so two at once cannot deadlock.
+            f"WHERE {user_pk} IN ({', '.join(['%s'] * len(ids))}) ORDER BY {user_pk} ON CONFLICT DO NOTHING",
             [*values, *ids],
         )
     return {
@@ -1385,7 +1402,7 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
     in_flight: _InFlight | None = None
     unsettled: _Stamp | None = None  # the last stamp whose COMMIT answer is still to be read
     carry: _Stamp | None = None  # an accepted email whose lines go into the next stamp's transaction
-    pgconn = _raw_connection()
+    pgconn = None
 
     def accepted(flight: _InFlight) -> None:
         nonlocal sent, unsettled, carry
@@ -1407,6 +1424,7 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
         return taken
 
     try:
+        pgconn = _raw_connection()
         for digest, message, payload in prepared:
             if backend is None:
                 backend = mail.get_connection(fail_silently=False)

@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Profile, User
 from notifications import digest_tasks, digests, unsubscribe
@@ -345,6 +345,30 @@ def test_paused_or_bounced_people_get_nothing_and_keep_their_lines(mailoutbox):
     assert mailoutbox == []
     assert not DigestDelivery.objects.exists()
     assert Notification.objects.filter(pk__in=[n.pk for n in kept], digested_at__isnull=True).count() == 2
+
+
+@pytest.mark.django_db
+def test_someone_deactivated_after_being_queued_gets_nothing_and_keeps_their_lines(mailoutbox):
+    gone, still = UserFactory(), UserFactory()
+    kept = notify(gone)
+    notify(still)
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    assert digests.send_digests([gone.pk, still.pk], "weekly", today()) == 1
+    assert [m.to for m in mailoutbox] == [[still.email]]
+    assert list(DigestDelivery.objects.values_list("user_id", flat=True)) == [still.pk]
+    assert Notification.objects.get(pk=kept.pk).digested_at is None
+
+
+@pytest.mark.django_db
+def test_someone_without_a_profile_gets_the_site_language_and_is_greeted_by_their_address(mailoutbox):
+    user = UserFactory(email="sam.jones@example.org")
+    Profile.objects.filter(user=user).delete()
+    notify(user, line="Sam posted in Elm Street")
+    assert digests.send_digests([user.pk], "weekly", today()) == 1
+    [message] = mailoutbox
+    assert message.subject.startswith("Your weekly round-up")  # English, the site's language
+    assert message.body.startswith("Hello sam.jones,")
+    assert "Sam posted in Elm Street" in message.body
 
 
 def _kept_and_dropped(reader, dropped_url, *, category=Category.POSTS):
@@ -946,3 +970,31 @@ def test_addresses_are_written_as_django_would_write_them(address):
 def test_an_address_with_a_line_break_is_refused_as_django_refuses_it():
     with pytest.raises(ValueError, match="Invalid address"):
         digests._address("ann@example.org\r\nBcc: eve@example.org", "utf-8")
+
+
+def test_a_block_reads_exactly_as_designed_in_text_and_html():
+    """The whitespace between a block's heading, sections, items and "more" line, pinned."""
+    renderer = digests.Renderer("weekly", today())
+    block = digests.Block("Elm & Oak Street", "https://x.example/groups/elm/", (0, "elm", 1))
+    for n in range(digests.MAX_ITEMS + 2):
+        block.add(digests.POSTS, digests.Item(f"Post {n}", f"https://x.example/p/{n}/"))
+    block.add(digests.EVENTS, digests.Item("Picnic & <games>", "https://x.example/e/1/"))
+    block.sections[digests.POSTS].title, block.sections[digests.EVENTS].title = "Posts", "Events"
+    with translation.override("en-gb"):
+        text, html = renderer._block(block)
+    posts = "".join(f"- Post {n}\n  https://x.example/p/{n}/\n" for n in range(digests.MAX_ITEMS))
+    assert text == (
+        f"\n== Elm & Oak Street ==\n\nPosts\n{posts}And 2 more on the site.\n"
+        "\nEvents\n- Picnic & <games>\n  https://x.example/e/1/\n\n"
+    )
+    h3 = '<h3 style="margin: 12px 0 4px; font-size: 16px;">'
+    ul = '<ul style="margin: 0; padding-left: 20px;">\n'
+    item = '<li><a href="{}" style="color: #1b1b1b;">{}</a></li>\n'
+    posts = "".join(item.format(f"https://x.example/p/{n}/", f"Post {n}") for n in range(digests.MAX_ITEMS))
+    assert html == (
+        '<h2 style="margin: 24px 0 8px; font-size: 18px;"><a href="https://x.example/groups/elm/" '
+        'style="color: #1d5f3a;">Elm &amp; Oak Street</a></h2>\n'
+        f"{h3}Posts</h3>\n{ul}{posts}</ul>\n"
+        '<p style="margin: 4px 0 0; font-size: 14px;">And 2 more on the site.</p>\n'
+        f"{h3}Events</h3>\n{ul}{item.format('https://x.example/e/1/', 'Picnic &amp; &lt;games&gt;')}</ul>\n\n"
+    )
