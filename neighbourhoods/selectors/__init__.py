@@ -111,16 +111,22 @@ def upcoming_events(group: Group):
 
 
 def group_home(*, context: GroupContext, viewer) -> GroupHome:
+    """What the group's home page shows this viewer: nothing of the content if they may not see it (≤3 queries)."""
     from initiatives.selectors.initiatives import group_initiatives  # initiatives builds on this app, not back
 
-    """What the group's home page shows this viewer: nothing of the content if they may not see it (≤3 queries)."""
+    from .board import kept_apart_from  # the board's reads build on this module
+
     if not context.can_see_content:
         return GroupHome(latest_posts=[], upcoming_events=[], pending_count=0)
     pending = 0
     if context.is_organiser:
         pending = Membership.objects.filter(group=context.group, status=Membership.Status.PENDING).count()
+    posts = latest_posts(context.group)
+    kept_apart = kept_apart_from(context, viewer)
+    if kept_apart is not None:
+        posts = posts.exclude(kept_apart)  # as on the board: not by someone kept apart from the viewer by a block
     return GroupHome(
-        latest_posts=list(latest_posts(context.group)[:5]),
+        latest_posts=list(posts[:5]),
         upcoming_events=list(upcoming_events(context.group).filter(cancelled_at__isnull=True)[:3]),
         pending_count=pending,
         # Members only, one query: neighbours who share an interest with the viewer, without their names.

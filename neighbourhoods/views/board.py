@@ -123,7 +123,7 @@ def post_create(request, slug):
 
 def _render_detail(request, context: GroupContext, post: Post, comment_form: CommentForm | None = None):
     user = request.user
-    comments = board_selectors.list_comments(context=context, post=post)
+    comments = board_selectors.list_comments(context=context, post=post, viewer=request.user)
     for comment in comments:
         comment.viewer_can_edit = _can_edit_comment(user, context, comment) and not post.hidden_at
         comment.viewer_can_delete = _can_delete_comment(user, context, comment)

@@ -515,3 +515,38 @@ def test_listing_a_board_page_is_one_query_however_many_posts(group, member, dja
         counts = [(p.comment_count, p.thanks_count, p.has_thanked) for p in posts]
     assert len(names) == 20
     assert counts[0] == (1, 0, False)
+
+
+# --- People kept apart by a block ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who_blocked", ["viewer", "author"])
+def test_posts_and_comments_by_someone_kept_apart_are_left_out_for_that_viewer_only(
+    group, member, organiser, post, who_blocked
+):
+    from moderation.services import block
+
+    viewer, bystander = MembershipFactory(group=group).user, MembershipFactory(group=group).user
+    mine = services.create_post(author=viewer, group=group, kind="notice", title="Bins on Tuesday", body="Yes.")
+    CommentFactory(post=mine, author=member, body="Thanks!")
+    CommentFactory(post=mine, author=bystander, body="Noted.")
+    if who_blocked == "viewer":
+        block(blocker=viewer, blocked=member)
+    else:
+        block(blocker=member, blocked=viewer)
+
+    seen = list(selectors.list_board_posts(context=context_for(viewer, group), viewer=viewer))
+    assert [p.pk for p in seen] == [mine.pk]  # the ladder post by `member` is gone
+    assert seen[0].comment_count == 1
+    with pytest.raises(Http404):
+        selectors.get_post(context=context_for(viewer, group), viewer=viewer, post_id=post.pk)
+    comments = selectors.list_comments(context=context_for(viewer, group), post=mine, viewer=viewer)
+    assert [c.author_id for c in comments] == [bystander.pk]
+
+    # Nobody else's board changes; organisers, who moderate it, see everything.
+    for other in (bystander, organiser):
+        others = list(selectors.list_board_posts(context=context_for(other, group), viewer=other))
+        assert {p.pk for p in others} == {post.pk, mine.pk}
+        assert next(p for p in others if p.pk == mine.pk).comment_count == 2
+        shown = selectors.list_comments(context=context_for(other, group), post=mine, viewer=other)
+        assert len(shown) == 2

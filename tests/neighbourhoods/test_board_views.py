@@ -587,3 +587,22 @@ def test_a_post_page_runs_the_same_queries_for_5_or_500_comments(client, role, d
         with django_assert_max_num_queries(6):
             counts.append(_queries(client, world.post.get_absolute_url()))
     assert counts[0] == counts[1]
+
+
+def test_the_board_and_a_post_page_leave_out_someone_the_viewer_blocked(client):
+    from moderation.services import block
+
+    group = GroupFactory()
+    viewer, author, other = (MembershipFactory(group=group).user for _ in range(3))
+    PostFactory(group=group, author=author, title="Trampoline for sale")
+    open_post = PostFactory(group=group, author=other, title="Street party plans")
+    CommentFactory(post=open_post, author=author, body="I can bring a barbecue")
+    block(blocker=viewer, blocked=author)
+    client.force_login(viewer)
+    board = client.get(reverse("neighbourhoods:board", args=[group.slug])).content.decode()
+    assert "Street party plans" in board
+    assert "Trampoline for sale" not in board
+    page = client.get(open_post.get_absolute_url()).content.decode()
+    assert "I can bring a barbecue" not in page
+    client.force_login(other)
+    assert "Trampoline for sale" in client.get(reverse("neighbourhoods:board", args=[group.slug])).content.decode()

@@ -224,6 +224,19 @@ def test_members_only_group_home_shows_content_to_members_only(world, role, sees
     assert (reverse("neighbourhoods:board", args=[group.slug]) in html) is sees_content
 
 
+def test_group_home_leaves_out_posts_by_someone_the_member_is_kept_apart_from(world):
+    from moderation.services import block
+
+    group, people = world
+    PostFactory(group=group, author=people["organiser"], title="Bins on Thursday")
+    PostFactory(group=group, author=people["resident"], title="Trampoline for sale")
+    block(blocker=people["resident"], blocked=people["member"])  # the author blocked the reader
+    html = client_for(people["member"]).get(group.get_absolute_url()).content.decode()
+    assert "Bins on Thursday" in html
+    assert "Trampoline for sale" not in html
+    assert "Trampoline for sale" in client_for(people["organiser"]).get(group.get_absolute_url()).content.decode()
+
+
 def test_an_unknown_group_is_a_404(client):
     assert client.get(reverse("neighbourhoods:group-detail", args=["nowhere"])).status_code == 404
 
