@@ -8,10 +8,11 @@ transaction as the send, so running it twice, or two workers at once, sends each
 
 `delivered_at` means "the immediate email for this row is dealt with": either it was sent, or the person had paused
 notification emails or their address bounced when it was due, so it will never be emailed on its own (it stays on
-the site, in the bell), or the recipient and the notification's actor had been kept apart by a block by then, so it
-is never sent. Without that stamp the sweep would retry a paused person's rows for as long as they stay in its
-window and, on unpausing, send them all at once. A row whose category the person has since moved to a digest or
-to the site only is left unstamped: it belongs to the digest now.
+the site, in the bell), or the recipient and the notification's actor had been kept apart by a block by then, or the
+recipient could no longer see what it links to (a hidden post, a group they left), so it is never sent. Without that
+stamp the sweep would retry a paused person's rows for as long as they stay in its window and, on unpausing, send
+them all at once. A row whose category the person has since moved to a digest or to the site only is left
+unstamped: it belongs to the digest now.
 """
 
 import logging
@@ -92,11 +93,11 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
 
     Safe to run twice or concurrently: rows are locked (`skip_locked`, so a second worker passes over them rather than
     waiting to send them again) and rows already stamped are skipped. Rows whose recipient paused notification emails
-    or bounced, or whose actor the recipient has blocked or been blocked by since, are stamped without an email; rows
-    the recipient now wants in a digest or on the site only are left alone. Every email is rendered before the SMTP
-    connection opens, and each one is stamped only once the server has accepted it: if sending fails part-way, the
-    emails already accepted are stamped, the rest stay due, and the error is raised after the stamps commit so the
-    task retries only what is left.
+    or bounced, whose actor the recipient has blocked or been blocked by since, or whose object the recipient may no
+    longer see (`_no_longer_visible`) are stamped without an email; rows the recipient now wants in a digest or on
+    the site only are left alone. Every email is rendered before the SMTP connection opens, and each one is stamped
+    only once the server has accepted it: if sending fails part-way, the emails already accepted are stamped, the
+    rest stay due, and the error is raised after the stamps commit so the task retries only what is left.
     """
     ids = sorted(set(notification_ids))
     if not ids:
@@ -114,7 +115,12 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
         if not rows:
             return 0
         frequencies = _frequencies(rows)
-        closed = {row.pk for row in rows if row.actor_blocked or not preferences.is_deliverable(row.recipient)}
+        unseen = _no_longer_visible(rows)
+        closed = {
+            row.pk
+            for row in rows
+            if row.actor_blocked or row.pk in unseen or not preferences.is_deliverable(row.recipient)
+        }
         due = [
             row
             for row in rows
@@ -194,6 +200,17 @@ def _frequencies(rows: list[Notification]) -> dict[str, dict[int, str]]:
     for row in rows:
         by_category[row.category].add(row.recipient_id)
     return {category: preferences.frequencies_for(user_ids, category) for category, user_ids in by_category.items()}
+
+
+def _no_longer_visible(rows: list[Notification]) -> set[int]:
+    """The rows whose recipient may no longer see what they link to, checked as a digest checks its lines (a fixed
+    set of queries for the batch): a post or comment hidden or deleted, an event or decision deleted, a group left or
+    removed or banned from, or a members-only group they are no longer an active member of."""
+    from .digests import BatchContext, Line, Period  # digests builds on this module's models, not on it
+
+    lines = [Line(row.pk, row.recipient_id, row.category, row.url, row.line, row.actor_id) for row in rows]
+    batch = BatchContext(sorted({row.recipient_id for row in rows}), lines, Period.DAILY, timezone.now(), live=False)
+    return {line.pk for line in lines if batch.place_of(line) is None}
 
 
 def _message(notification: Notification) -> mail.EmailMultiAlternatives:

@@ -328,7 +328,7 @@ def ref_for(url: str) -> Ref:
 class BatchContext:
     """Everything a batch of digests needs beyond the notifications themselves, each kind in one query."""
 
-    def __init__(self, user_ids: list[int], notifications: list[Line], period: str, now: datetime):
+    def __init__(self, user_ids: list[int], notifications: list[Line], period: str, now: datetime, live: bool = True):
         self.period = period
         self.now = now
         refs = [ref_for(url) for url in {n.url for n in notifications}]  # a group's members share their links
@@ -367,7 +367,8 @@ class BatchContext:
         self.gone_decisions = self._missing(Decision, {r.decision_id for r in refs if r.decision_id})
         self.kept_apart = self._blocks(user_ids, {n.actor_id for n in notifications if n.actor_id})
         self._places: dict[str, tuple | None] = {}
-        self._live(member_groups)
+        if live:  # what is happening now, for the digest's own sections (not needed to check who may see what)
+            self._live(member_groups)
 
     @staticmethod
     def _missing(model, ids: set[int]) -> set[int]:

@@ -222,11 +222,37 @@ def test_a_batch_runs_the_same_queries_however_many_emails_it_sends(django_asser
         return [row.pk for row in rows]
 
     small, large = batch(2), batch(12)
-    # Savepoint, lock and load, one preference query per category, one stamp, release.
-    with django_assert_num_queries(6):
+    # Savepoint, lock and load, one preference query per category, the recipients' memberships (who may still see
+    # what each links to), one stamp, release.
+    with django_assert_num_queries(7):
         assert delivery.deliver_notifications(small) == 2
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert delivery.deliver_notifications(large) == 12
+
+
+@pytest.mark.django_db
+def test_an_email_about_something_the_reader_may_no_longer_see_is_never_sent(mailoutbox):
+    from tests.factories import CommentFactory, GroupFactory, MembershipFactory, PostFactory
+
+    group = GroupFactory(visibility="members")
+    stays, leaves = UserFactory(), UserFactory()
+    for person in (stays, leaves):
+        MembershipFactory(group=group, user=person)
+    post, hidden = PostFactory(group=group), PostFactory(group=group)
+    comment = CommentFactory(post=post)
+    about_post = {
+        p: make_notification(p, url=f"{post.get_absolute_url()}#comment-{comment.pk}") for p in (stays, leaves)
+    }
+    about_hidden = make_notification(stays, url=hidden.get_absolute_url())
+    # Since they were recorded: one of them left the group, and an organiser hid the other post.
+    leaves.memberships.filter(group=group).update(status="left")
+    type(hidden).objects.filter(pk=hidden.pk).update(hidden_at=timezone.now())
+    ids = [about_post[stays].pk, about_post[leaves].pk, about_hidden.pk]
+
+    assert delivery.deliver_notifications(ids) == 1
+    assert [m.to for m in mailoutbox] == [[stays.email]]
+    # Dealt with, never to be retried: they stay on the site, where permissions are checked again.
+    assert Notification.objects.filter(pk__in=ids, delivered_at__isnull=True).count() == 0
 
 
 # --- When the mail server fails -------------------------------------------------------------------------------
