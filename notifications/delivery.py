@@ -31,9 +31,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from moderation.selectors import blocked_either_way
-
 from . import preferences, unsubscribe
+from .digests import BatchContext, Line, Period
 from .models import DEFAULT_FREQUENCY, Frequency, Notification, Preference
 
 logger = logging.getLogger(__name__)
@@ -108,19 +107,15 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=ids, delivered_at__isnull=True, digested_at__isnull=True)
             .select_related("recipient__profile", "recipient__delivery_settings")
-            # Checked now, not when recorded: a block made since then keeps the email from going.
-            .annotate(actor_blocked=blocked_either_way(OuterRef("recipient_id"), OuterRef("actor_id")))
             .order_by("pk")
         )
         if not rows:
             return 0
         frequencies = _frequencies(rows)
+        # Checked now, not when recorded: a block made since, or an object the reader may no longer see, keeps the
+        # email from going.
         unseen = _no_longer_visible(rows)
-        closed = {
-            row.pk
-            for row in rows
-            if row.actor_blocked or row.pk in unseen or not preferences.is_deliverable(row.recipient)
-        }
+        closed = {row.pk for row in rows if row.pk in unseen or not preferences.is_deliverable(row.recipient)}
         due = [
             row
             for row in rows
@@ -203,11 +198,10 @@ def _frequencies(rows: list[Notification]) -> dict[str, dict[int, str]]:
 
 
 def _no_longer_visible(rows: list[Notification]) -> set[int]:
-    """The rows whose recipient may no longer see what they link to, checked as a digest checks its lines (a fixed
-    set of queries for the batch): a post or comment hidden or deleted, an event or decision deleted, a group left or
-    removed or banned from, or a members-only group they are no longer an active member of."""
-    from .digests import BatchContext, Line, Period  # digests builds on this module's models, not on it
-
+    """The rows whose recipient may no longer see them, checked as a digest checks its lines (a fixed set of queries
+    for the batch): the actor and the recipient kept apart by a block, a post or comment hidden or deleted, an event
+    or decision deleted, a group left or removed or banned from, or a members-only group they are no longer an
+    active member of."""
     lines = [Line(row.pk, row.recipient_id, row.category, row.url, row.line, row.actor_id) for row in rows]
     batch = BatchContext(sorted({row.recipient_id for row in rows}), lines, Period.DAILY, timezone.now(), live=False)
     return {line.pk for line in lines if batch.place_of(line) is None}
