@@ -42,8 +42,14 @@ def _normalise(email: str) -> str:
 # --- Signed links ----------------------------------------------------------------------------------------------------
 
 
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=SIGNING_SALT)
+
+
 def invite_link_token(invite: OfficerInvite) -> str:
-    return signing.dumps({"invite": invite.pk, "token": invite.token}, salt=SIGNING_SALT, compress=True)
+    """The signed part of an invitation's link. It carries no timestamp (the invitation keeps its own expiry), so the
+    same invitation always has the same link: a resent email and the one before it agree."""
+    return _signer().sign_object({"invite": invite.pk, "token": invite.token}, compress=True)
 
 
 def invite_url(invite: OfficerInvite) -> str:
@@ -53,8 +59,8 @@ def invite_url(invite: OfficerInvite) -> str:
 def invite_from_link(signed: str) -> OfficerInvite | None:
     """The invitation a link names, or None if the link was altered or names none."""
     try:
-        data = signing.loads(signed, salt=SIGNING_SALT)
-    except signing.BadSignature:
+        data = _signer().unsign_object(signed)
+    except (signing.BadSignature, ValueError):
         return None
     if not isinstance(data, dict):
         return None

@@ -264,3 +264,17 @@ def test_the_team_page_runs_a_fixed_number_of_queries(client, council, admin, dj
     client.force_login(admin)
     with django_assert_max_num_queries(8):
         assert client.get(team_url(council)).status_code == 200
+
+
+def test_an_invitations_link_is_the_same_whenever_it_is_built(council, admin, monkeypatch):
+    sent = team.invite_officer(admin=admin, council=council, email="new@cardiff.gov.uk", role="officer")
+    monkeypatch.setattr("time.time", lambda: 1_796_000_000.0)
+    first = team.invite_link_token(sent)
+    monkeypatch.setattr("time.time", lambda: 1_796_086_401.0)  # a day and a second later
+    assert team.invite_link_token(sent) == first
+    assert team.invite_from_link(first) == sent
+    # Another invitation, or this one with its secret changed, has another link.
+    other = team.invite_officer(admin=admin, council=council, email="other@cardiff.gov.uk", role="officer")
+    assert team.invite_link_token(other) != first
+    OfficerInvite.objects.filter(pk=sent.pk).update(token="rotated")
+    assert team.invite_from_link(first) is None
