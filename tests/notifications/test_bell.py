@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Profile
 from notifications import services
 from notifications.context_processors import unread
 from notifications.models import Category, Notification
@@ -54,8 +55,8 @@ def test_the_header_shows_the_unread_count_to_the_signed_in_person(client, user)
     client.force_login(user)
     content = client.get(HOME).content.decode()
     assert f'href="{LIST}"' in content
-    assert 'Notifications <span class="count" aria-hidden="true">3</span>' in content
-    assert '<span class="visually-hidden">(3 unread)</span>' in content
+    # The accessible name, "Notifications 3 unread", starts with what is seen: "Notifications 3".
+    assert 'Notifications <span class="count">3</span><span class="visually-hidden"> unread</span>' in content
 
 
 def test_one_unread_reads_in_the_singular_and_none_shows_no_count(client, user):
@@ -64,7 +65,13 @@ def test_one_unread_reads_in_the_singular_and_none_shows_no_count(client, user):
     assert f'href="{LIST}">Notifications</a>' in content
     assert 'class="count"' not in content
     notify(user, 1)
-    assert "(1 unread)" in client.get(HOME).content.decode()
+    one = client.get(HOME).content.decode()
+    assert '<span class="count">1</span><span class="visually-hidden"> unread</span>' in one
+
+    notify(user, 1)
+    Profile.objects.filter(user=user).update(language="cy")
+    welsh = client.get(HOME).content.decode()
+    assert '<span class="count">2</span><span class="visually-hidden"> heb eu darllen</span>' in welsh
 
 
 def test_visitors_see_no_bell(client):
@@ -84,7 +91,7 @@ def test_a_cached_count_costs_no_query_and_a_missing_one_costs_one(client, user,
     with django_assert_max_num_queries(2) as cached:
         response = client.get(HOME)
     assert notification_queries(cached.captured_queries) == []
-    assert '<span class="count" aria-hidden="true">4</span>' in response.content.decode()
+    assert '<span class="count">4</span>' in response.content.decode()
 
 
 def test_the_count_is_not_worked_out_unless_a_template_shows_it(user, django_assert_num_queries):
