@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 
+from .search import PostgresOnly, SearchVectorField, document
+
 
 class Initiative(TimeStampedModel):
     """A local project neighbours build together: a community garden, a lunch club, a street party."""
@@ -63,6 +65,10 @@ class Initiative(TimeStampedModel):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     support_count = models.PositiveIntegerField(default=0, editable=False)  # kept in step by the support actions
+    # Kept by the database from the three fields above, for search (see initiatives/search.py); empty on SQLite.
+    search_document = models.GeneratedField(
+        expression=PostgresOnly(document()), output_field=SearchVectorField(), db_persist=True
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -44,9 +44,14 @@ class InitiativeContext:
 
 
 def initiatives_with_badge():
-    """Initiatives with `backed` (an approved council backing) and their group and area loaded."""
+    """Initiatives with `backed` (an approved council backing) and their group and area loaded (not their search
+    document, which only the database reads)."""
     approved = Backing.objects.filter(initiative=OuterRef("pk"), status=Backing.Status.APPROVED)
-    return Initiative.objects.select_related("group", "neighbourhood__council").annotate(backed=Exists(approved))
+    return (
+        Initiative.objects.select_related("group", "neighbourhood__council")
+        .defer("search_document")
+        .annotate(backed=Exists(approved))
+    )
 
 
 def active_memberships_for(initiative: Initiative, user_ref) -> QuerySet[Membership]:

@@ -7,13 +7,13 @@ anyone who is not an active member of it: not in the list, not in search results
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from neighbourhoods.models import Group, Membership
 
 from ..models import Initiative, InitiativeRole, Support, TimelineEntry, Update
+from ..search import search
 from . import InitiativeContext, initiatives_with_badge
 
 PER_PAGE = 20
@@ -47,38 +47,6 @@ def _near(initiatives: QuerySet, viewer) -> QuerySet:
     return initiatives.filter(Exists(mine))
 
 
-def _search(initiatives: QuerySet, text: str) -> QuerySet:
-    """Initiatives whose title, summary or description match `text`, best matches first.
-
-    On PostgreSQL this is full-text search: the English configuration finds "gardening" for "garden", and the
-    'simple' one (no stemming, no stop words) lets Welsh and other words match as written. The embedded SQLite
-    default has no full-text search, so there every word must appear somewhere in the three fields.
-    """
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
-        vector = (
-            SearchVector("title", config="english", weight="A")
-            + SearchVector("summary", config="english", weight="B")
-            + SearchVector("description", config="english", weight="C")
-            + SearchVector("title", "summary", "description", config="simple", weight="D")
-        )
-        query = SearchQuery(text, config="english", search_type="websearch") | SearchQuery(
-            text, config="simple", search_type="websearch"
-        )
-        return (
-            initiatives.annotate(search=vector)
-            .filter(search=query)
-            .annotate(rank=SearchRank(vector, query))
-            .order_by("-rank", "-created_at", "-pk")
-        )
-    for word in text.split():
-        initiatives = initiatives.filter(
-            Q(title__icontains=word) | Q(summary__icontains=word) | Q(description__icontains=word)
-        )
-    return initiatives
-
-
 def list_initiatives(
     *, viewer, scope: str = SCOPE_EVERYWHERE, category: str = "", status: str = "", text: str = ""
 ) -> QuerySet:
@@ -99,7 +67,7 @@ def list_initiatives(
     initiatives = initiatives.order_by("-created_at", "-pk")
     text = (text or "").strip()[:SEARCH_LENGTH]
     if text:
-        initiatives = _search(initiatives, text)
+        initiatives = search(initiatives, text)
     return initiatives
 
 

@@ -72,6 +72,11 @@ def test_quick_start_migrates_seeds_twice_and_serves(embedded_env):
             found = response.read().decode()
         assert "CF24 2AA is in Splott" in found
         assert "Clifton Street Neighbours" in found
+        # SQLite has no full-text search: the discover page's search looks for the words instead.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/initiatives/?q=Community+GARDEN", timeout=5) as response:
+            searched = response.read().decode()
+        assert "Clifton Street Community Garden" in searched
+        assert "Litter" not in searched
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
             health = json.load(response)
         assert health == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "in-process"}}

@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from bench import dashboard
+from bench import search as search_bench
 from engagement import demo
 from engagement.metrics import STORED, live_metrics
 from engagement.models import EngagementSnapshot
@@ -111,3 +112,16 @@ def test_the_benchmark_builds_and_measures_a_tiny_council():
             assert re.fullmatch(rf"{page}: \d+\.\d ms, \d+ queries", line)
             assert 0 < result[1] < 40
     assert any(not isinstance(result, str) for result in results.values())
+
+
+def test_the_search_benchmark_seeds_and_measures_a_few_initiatives():
+    terms = search_bench.seed(120, prefix="tiny")
+    assert Initiative.objects.filter(slug__startswith="tiny-initiative-").count() == 120
+    results = search_bench.measure(terms, runs=1)
+    assert [words for words, *_ in results] == list(terms.values())
+    found = {words: count for words, count, _, _ in results}
+    assert found[terms["common"]] > 0
+    assert found[terms["unused"]] == 0
+    for line in search_bench.report(results):
+        assert re.fullmatch(r".+ \(\d+ found\): \d+\.\d ms, \d+ queries", line), line
+    assert all(queries <= 3 for *_, queries in results)
