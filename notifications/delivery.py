@@ -19,7 +19,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
-from smtplib import SMTPException
+from smtplib import SMTPDataError, SMTPException, SMTPRecipientsRefused
 
 from django.conf import settings
 from django.core import mail
@@ -96,7 +96,9 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
     longer see (`_no_longer_visible`) are stamped without an email; rows the recipient now wants in a digest or on
     the site only are left alone. Every email is rendered before the SMTP connection opens, and each one is stamped
     only once the server has accepted it: if sending fails part-way, the emails already accepted are stamped, the
-    rest stay due, and the error is raised after the stamps commit so the task retries only what is left.
+    rest stay due, and the error is raised after the stamps commit so the task retries only what is left. An email
+    the server refuses for good (`refused_for_good`) is stamped too and the batch goes on: one bad address never
+    holds up the people after it.
     """
     ids = sorted(set(notification_ids))
     if not ids:
@@ -123,6 +125,7 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
         ]
         messages = [(row.pk, _message(row)) for row in due]
         sent: list[int] = []
+        refused: list[int] = []
         if messages:
             # An SMTP server that refuses the connection raises here, before anything is sent or stamped.
             connection = mail.get_connection(fail_silently=False)
@@ -132,18 +135,36 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
                     message.connection = connection
                     try:
                         message.send()
+                    except (SMTPRecipientsRefused, SMTPDataError) as error:
+                        if not refused_for_good(error):
+                            failure = error
+                            break
+                        # Retrying would be refused again, and would hold up everyone after this one.
+                        logger.warning("The mail server refused notification %s for good: %s", pk, error)
+                        refused.append(pk)
                     except Exception as error:  # stamp what was accepted, then let the task decide whether to retry
                         failure = error
                         break
-                    sent.append(pk)
+                    else:
+                        sent.append(pk)
             finally:
                 _close_quietly(connection)
-        if sent or closed:
-            Notification.objects.filter(pk__in=[*sent, *closed]).update(delivered_at=timezone.now())
+        if sent or closed or refused:
+            Notification.objects.filter(pk__in=[*sent, *closed, *refused]).update(delivered_at=timezone.now())
     if failure is not None:
         logger.warning("Sent %s of %s notification emails before one failed", len(sent), len(messages))
         raise failure
     return len(sent)
+
+
+def refused_for_good(error: SMTPException) -> bool:
+    """Whether the server refused this one email permanently (a 5xx for every recipient, or for its content): it is
+    dealt with, as a bounce is, rather than retried. A 4xx, or a refused sender, is worth trying again."""
+    if isinstance(error, SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _reply in error.recipients.values())
+    if isinstance(error, SMTPDataError):
+        return error.smtp_code >= 500
+    return False
 
 
 def requeue_undelivered(*, after_minutes: int | None = None) -> int:

@@ -2,7 +2,7 @@ import itertools
 import re
 import socket
 from datetime import timedelta
-from smtplib import SMTPDataError, SMTPException
+from smtplib import SMTPDataError, SMTPException, SMTPRecipientsRefused, SMTPSenderRefused
 
 import pytest
 from django.conf import settings
@@ -285,6 +285,79 @@ def test_a_failure_part_way_keeps_the_stamps_of_emails_already_accepted_and_rais
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert delivery.deliver_notifications([first.pk, second.pk]) == 1
     assert [message.to for message in mailoutbox] == [[first.recipient.email], [second.recipient.email]]
+
+
+class Picky:
+    """An aiosmtpd handler: 550 for one address (no such mailbox), 450 for another (try later), else accepted."""
+
+    GONE, BUSY = "gone@example.org", "busy@example.org"
+
+    def __init__(self):
+        self.accepted: list[list[str]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd's hook name
+        if address == self.GONE:
+            return "550 5.1.1 No such user"
+        if address == self.BUSY:
+            return "450 4.2.1 Mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.accepted.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+@pytest.fixture
+def picky_server(settings):
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Picky()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield handler
+    controller.stop()
+
+
+@pytest.mark.django_db
+def test_an_address_refused_for_good_is_dealt_with_and_the_people_after_it_still_get_theirs(picky_server):
+    gone = make_notification(UserFactory(email=Picky.GONE))
+    others = [make_notification(UserFactory()) for _ in range(3)]
+    ids = [gone.pk, *(row.pk for row in others)]
+
+    assert delivery.deliver_notifications(ids) == 3  # over one connection, the refused address first
+    assert picky_server.accepted == [[row.recipient.email] for row in others]
+    assert Notification.objects.filter(pk__in=ids, delivered_at__isnull=True).count() == 0
+    assert delivery.deliver_notifications(ids) == 0  # the refused one is never tried again
+    assert delivery.requeue_undelivered(after_minutes=0) == 0
+
+
+@pytest.mark.django_db
+def test_an_address_refused_for_now_is_tried_again_later(picky_server):
+    first = make_notification(UserFactory())
+    busy = make_notification(UserFactory(email=Picky.BUSY))
+    last = make_notification(UserFactory())
+
+    with pytest.raises(SMTPException):
+        delivery.deliver_notifications([first.pk, busy.pk, last.pk])
+    assert picky_server.accepted == [[first.recipient.email]]
+    assert list(Notification.objects.filter(delivered_at__isnull=True).order_by("pk")) == [busy, last]
+
+
+def test_only_a_permanent_refusal_counts_as_one():
+    assert delivery.refused_for_good(SMTPRecipientsRefused({"a@example.org": (550, b"No such user")}))
+    assert not delivery.refused_for_good(SMTPRecipientsRefused({"a@example.org": (450, b"Busy")}))
+    assert not delivery.refused_for_good(SMTPRecipientsRefused({}))
+    assert delivery.refused_for_good(SMTPDataError(554, b"5.7.1 Message rejected"))
+    assert not delivery.refused_for_good(SMTPDataError(451, b"4.3.0 Try again later"))
+    assert not delivery.refused_for_good(SMTPSenderRefused(550, b"Sender refused", "site@example.org"))
 
 
 @pytest.mark.django_db
