@@ -73,11 +73,14 @@ def delivery_settings_for(user: User) -> DeliverySettings:
 
 
 def is_deliverable(user: User) -> bool:
-    """Whether a non-transactional email (a notification or a digest) may go to `user`: not paused, not bounced.
+    """Whether a non-transactional email (a notification or a digest) may go to `user`: an active account, not
+    paused, not bounced.
 
     Emails about the account itself (sign-in, verification, password) ignore this. Free when the caller loaded the
     user with `select_related("delivery_settings")`; one query otherwise.
     """
+    if not user.is_active:
+        return False
     try:
         delivery = user.delivery_settings
     except DeliverySettings.DoesNotExist:
@@ -89,10 +92,13 @@ def deliverable_filter(prefix: str = "") -> Q:
     """A filter for people who may receive non-transactional email, for use in batch queries.
 
     `User.objects.filter(deliverable_filter())`, or `Notification.objects.filter(deliverable_filter("recipient__"))`.
-    People who never saved delivery settings have no row and are deliverable.
+    Deactivated accounts are not; people who never saved delivery settings have no row and are deliverable.
     """
     field = f"{prefix}delivery_settings"
-    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__paused": False, f"{field}__bounced_at__isnull": True})
+    settings_allow = Q(**{f"{field}__isnull": True}) | Q(
+        **{f"{field}__paused": False, f"{field}__bounced_at__isnull": True}
+    )
+    return Q(**{f"{prefix}is_active": True}) & settings_allow
 
 
 def deliverable_ids(user_ids: Iterable[int]) -> set[int]:
@@ -100,8 +106,7 @@ def deliverable_ids(user_ids: Iterable[int]) -> set[int]:
     ids = set(user_ids)
     if not ids:
         return set()
-    blocked = DeliverySettings.objects.filter(user_id__in=ids).filter(Q(paused=True) | Q(bounced_at__isnull=False))
-    return ids - set(blocked.values_list("user_id", flat=True))
+    return set(User.objects.filter(deliverable_filter(), pk__in=ids).values_list("pk", flat=True))
 
 
 # --- Writes ---------------------------------------------------------------------------------------------------

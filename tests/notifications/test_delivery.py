@@ -153,12 +153,12 @@ def test_every_notification_email_carries_one_click_unsubscribe_headers(category
 
 
 @pytest.mark.django_db
-def test_people_who_paused_or_bounced_get_no_email_and_their_rows_are_closed(mailoutbox):
-    paused, bounced, keen = UserFactory(), UserFactory(), UserFactory()
+def test_people_who_paused_or_bounced_or_were_deactivated_get_no_email_and_their_rows_are_closed(mailoutbox):
+    paused, bounced, keen, deactivated = UserFactory(), UserFactory(), UserFactory(), UserFactory(is_active=False)
     DeliverySettings.objects.create(user=paused, paused=True)
     DeliverySettings.objects.create(user=bounced, bounced_at=timezone.now(), bounce_reason="550 no such user")
     DeliverySettings.objects.create(user=keen, paused=False, digest_hour=7)
-    rows = {person: make_notification(person) for person in (paused, bounced, keen)}
+    rows = {person: make_notification(person) for person in (paused, bounced, keen, deactivated)}
 
     assert delivery.deliver_notifications([row.pk for row in rows.values()]) == 1
 

@@ -105,6 +105,12 @@ def test_pausing_stops_non_transactional_email_and_unpausing_restarts_it(user):
     user = type(user).objects.get(pk=user.pk)
     assert preferences.is_deliverable(user)
     assert preferences.deliverable_ids([user.pk, other.pk]) == {user.pk, other.pk}
+    # A deactivated account hears nothing, whatever its settings.
+    type(user).objects.filter(pk=other.pk).update(is_active=False)
+    other = type(user).objects.get(pk=other.pk)
+    assert not preferences.is_deliverable(other)
+    assert preferences.deliverable_ids([user.pk, other.pk]) == {user.pk}
+    assert set(type(user).objects.filter(preferences.deliverable_filter()).values_list("pk", flat=True)) == {user.pk}
 
 
 def test_is_deliverable_needs_no_query_when_settings_are_loaded_with_the_user(user, django_assert_num_queries):
