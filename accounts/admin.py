@@ -17,6 +17,11 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ["profile"]
     search_fields = ["email", "profile__display_name"]
     inlines = [ProfileInline]
+
+    def get_inlines(self, request, obj):
+        # A new account is given its profile when it is saved; its details are edited once it exists.
+        return self.inlines if obj is not None else []
+
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (

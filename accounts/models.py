@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models, transaction
 from django.db.models.functions import Lower
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -17,8 +19,10 @@ class UserManager(BaseUserManager):
         display_name = extra_fields.pop("display_name", "") or email.split("@")[0]
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
         user.set_password(password)
-        user.save(using=self._db)
-        Profile.objects.create(user=user, display_name=display_name[:60])
+        user.save(using=self._db)  # which gives the account its profile (see `give_every_account_a_profile`)
+        profile = user.profile
+        profile.display_name = display_name[:60]
+        profile.save(update_fields=["display_name", "updated_at"])
         return user
 
     def create_user(self, email: str, password: str | None = None, **extra_fields):
@@ -124,3 +128,15 @@ class Profile(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+@receiver(post_save, sender=User)
+def give_every_account_a_profile(sender, instance: User, created: bool, raw: bool = False, **kwargs) -> None:
+    """Every account has a profile, however it was made (sign-up, `createsuperuser`, the admin's "Add user", a
+    shell): pages and emails can rely on a name and a language. Named after the address until the person chooses."""
+    if created and not raw:
+        Profile.objects.get_or_create(user=instance, defaults={"display_name": local_part(instance.email)})
+
+
+def local_part(email: str) -> str:
+    return (email or "").split("@")[0][:60] or "Neighbour"

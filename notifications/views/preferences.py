@@ -30,7 +30,8 @@ def preferences(request):
     """A person chooses how they hear about each kind of notification, and when and in which language."""
     user = request.user
     delivery = services.delivery_settings_for(user)
-    language = user.profile.language
+    profile = getattr(user, "profile", None)
+    language = profile.language if profile is not None else settings.LANGUAGE_CODE
     initial = PreferencesForm.initial_for(
         frequencies=services.frequencies_of(user), delivery=delivery, language=language
     )
@@ -131,19 +132,30 @@ def bounce_webhook(request):
     if not isinstance(payload, dict):
         return _webhook_answer(400, error="The body must be a JSON object.")
     email, kind, reason = payload.get("email"), payload.get("type"), payload.get("reason", "")
-    if not isinstance(email, str) or not email.strip() or "\x00" in email:
+    if not _storable(email) or not email.strip() or "\x00" in email:
         return _webhook_answer(400, error="“email” must be an email address.")
     if kind not in ("hard", "soft"):
         return _webhook_answer(400, error="“type” must be “hard” or “soft”.")
     if reason is None:
         reason = ""
-    if not isinstance(reason, str):
+    if not _storable(reason):
         return _webhook_answer(400, error="“reason” must be text.")
     if kind == "soft":
         return _webhook_answer(202, recorded=False, detail="Soft bounces are not stored.")
     if services.record_bounce(email, reason) is None:
         return _webhook_answer(202, recorded=False, detail="No account has that address.")
     return _webhook_answer(202, recorded=True)
+
+
+def _storable(value) -> bool:
+    """Text that can be stored: JSON may carry a lone surrogate ("\\ud800"), which is not valid UTF-8."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 urlpatterns = [

@@ -129,8 +129,22 @@ def test_an_unknown_address_is_accepted_and_nothing_is_stored(provider, user):
         json.dumps({"email": 42, "type": "hard"}),
         json.dumps({"email": "someone@example.org", "type": "bouncy"}),
         json.dumps({"email": "someone@example.org", "type": "hard", "reason": ["not", "text"]}),
+        # JSON can name a lone surrogate, which no text column can hold.
+        json.dumps({"email": "someone\ud800@example.org", "type": "hard"}),
+        json.dumps({"email": "someone@example.org", "type": "hard", "reason": "550 \udfff"}),
     ],
-    ids=["broken", "empty", "undecodable", "list", "no-email", "email-not-text", "unknown-type", "reason-not-text"],
+    ids=[
+        "broken",
+        "empty",
+        "undecodable",
+        "list",
+        "no-email",
+        "email-not-text",
+        "unknown-type",
+        "reason-not-text",
+        "email-lone-surrogate",
+        "reason-lone-surrogate",
+    ],
 )
 def test_bad_bodies_get_400(provider, body):
     data = body.encode("utf-8", "surrogateescape") if body == "\udcff" else body
