@@ -297,6 +297,11 @@ class Ref:
     comment_id: int | None = None
     event_id: int | None = None
     decision_id: int | None = None
+    organisers_only: bool = False  # a page only the group's organisers may open (join requests, joining codes)
+
+
+# A group's pages only its organisers may open: news linking to them is for organisers, and stops with the role.
+ORGANISER_PAGES = frozenset({"member-list", "member-action", "code-list", "flyer", "code-revoke"})
 
 
 @lru_cache(maxsize=20_000)
@@ -319,6 +324,7 @@ def ref_for(url: str) -> Ref:
             post_id=kwargs.get("post_id"),
             comment_id=comment_id,
             event_id=kwargs.get("event_id"),
+            organisers_only=match.url_name in ORGANISER_PAGES,
         )
     if match.namespace == "initiatives" and "slug" in kwargs:
         return Ref(initiative_slug=kwargs["slug"], decision_id=kwargs.get("decision_id"))
@@ -342,10 +348,13 @@ class BatchContext:
         self.memberships: dict[int, dict[int, str]] = defaultdict(dict)
         self.joined_recently: set[tuple[int, int]] = set()  # (user, group): they count among the new neighbours
         since = now - PERIOD_LENGTH[period]
-        for user_id, group_id, status, joined_at in Membership.objects.filter(user_id__in=user_ids).values_list(
-            "user_id", "group_id", "status", "joined_at"
+        self.organising: set[tuple[int, int]] = set()  # (user, group): an active organiser of it
+        for user_id, group_id, status, role, joined_at in Membership.objects.filter(user_id__in=user_ids).values_list(
+            "user_id", "group_id", "status", "role", "joined_at"
         ):
             self.memberships[user_id][group_id] = status
+            if status == Membership.Status.ACTIVE and role == Membership.Role.ORGANISER:
+                self.organising.add((user_id, group_id))
             if joined_at is not None and since <= joined_at < now:
                 self.joined_recently.add((user_id, group_id))
         member_groups = {g for by_group in self.memberships.values() for g, s in by_group.items() if s == "active"}
@@ -465,8 +474,10 @@ class BatchContext:
         if found is None or len(found) == 2:
             return found
         place, group = found[:2], found[2]
+        if found[3]:  # an organisers' page: only for someone who still organises the group
+            return place if (user_id, group.pk) in self.organising else None
         status = self.memberships[user_id].get(group.pk)
-        # News about the membership itself ("you were removed") is exactly what a former member should hear.
+        # News about the reader's own membership ("you were let in") is what a former member should still hear.
         if notification.category != Category.MEMBERSHIP:
             if status in LEFT_STATUSES:
                 return None
@@ -475,8 +486,9 @@ class BatchContext:
         return place
 
     def _place_of_link(self, url: str) -> tuple | None:
-        """Where a link's object lives, whoever reads it: None if it is hidden or gone, ("group", its id, the group)
-        for a group's (its reader's membership is checked by `place_of`), otherwise the place itself."""
+        """Where a link's object lives, whoever reads it: None if it is hidden or gone, ("group", its id, the group,
+        whether only organisers may open it) for a group's (the reader's membership is checked by `place_of`),
+        otherwise the place itself."""
         ref = ref_for(url)
         if ref.post_id in self.hidden_posts or ref.comment_id in self.hidden_comments:
             return None
@@ -498,7 +510,7 @@ class BatchContext:
                 return None
         if group is None:
             return ("elsewhere", 0)
-        return ("group", group.pk, group)
+        return ("group", group.pk, group, ref.organisers_only)
 
     def shape_of(self, user_id: int, notifications: list[Line]) -> tuple:
         """Everything a person's digest is built from, apart from their name and address: two people with the same

@@ -26,12 +26,25 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class ProfileFactory(factory.django.DjangoModelFactory):
+    """The profile every account is given when it is made, filled in with these details."""
+
     class Meta:
         model = Profile
-        django_get_or_create = ("user",)
 
     display_name = factory.Faker("first_name", locale="en_GB")
     language = "en-gb"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        user = kwargs.pop("user")
+        try:
+            profile = user.profile  # the one the account was given, which `user` holds on to
+        except model_class.DoesNotExist:
+            profile = model_class(user=user)
+        for name, value in kwargs.items():
+            setattr(profile, name, value)
+        profile.save()
+        return profile
 
 
 class EmailAddressFactory(factory.django.DjangoModelFactory):

@@ -507,3 +507,38 @@ def test_swept_notifications_are_sent_once_however_often_the_sweep_runs(queued, 
     assert queued == [ids, ids]
     assert len(mailoutbox) == 2
     assert delivery.requeue_undelivered() == 0
+
+
+@pytest.mark.django_db
+def test_a_join_request_reaches_only_those_who_still_organise_the_group(mailoutbox):
+    from neighbourhoods import services as groups
+    from neighbourhoods.models import Membership
+    from notifications import digests
+    from tests.factories import GroupFactory, MembershipFactory
+
+    group = GroupFactory(visibility="members", join_policy="approval")
+    stays, demoted, removed = (MembershipFactory(group=group, role="organiser").user for _ in range(3))
+    groups.join_group(user=UserFactory(profile__display_name="Nia"), group=group)
+    requests = {row.recipient: row for row in Notification.objects.filter(event="membership.requested")}
+    assert set(requests) == {stays, demoted, removed}
+    # Before the emails go: one organiser is made a plain member again, another is removed from the group.
+    groups.demote_organiser(organiser=stays, membership=Membership.objects.get(group=group, user=demoted))
+    groups.remove_member(organiser=stays, membership=Membership.objects.get(group=group, user=removed))
+
+    assert delivery.deliver_notifications([row.pk for row in requests.values()]) == 1
+    assert [m.to for m in mailoutbox] == [[stays.email]]
+    assert "Nia" in mailoutbox[0].body
+    # A digest checks its lines the same way: the news of who asked to join is for organisers only.
+    lines = [
+        digests.Line(row.pk, row.recipient_id, row.category, row.url, row.line, row.actor_id)
+        for row in requests.values()
+    ]
+    batch = digests.BatchContext([p.pk for p in requests], lines, digests.Period.WEEKLY, timezone.now(), live=False)
+    assert {line.recipient_id for line in lines if batch.place_of(line) is not None} == {stays.pk}
+    # News of one's own membership still reaches a former member ("you were let in", then they left).
+    approved = make_notification(
+        demoted, category=Category.MEMBERSHIP, event="membership.approved", url=group.get_absolute_url()
+    )
+    Membership.objects.filter(group=group, user=demoted).update(status="left")
+    line = digests.Line(approved.pk, demoted.pk, approved.category, approved.url, approved.line, None)
+    assert digests.BatchContext([demoted.pk], [line], digests.Period.WEEKLY, timezone.now(), live=False).place_of(line)
