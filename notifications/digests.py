@@ -27,8 +27,9 @@ has the stamp taken back and the task retries; one that hangs up after the "." i
 
 Permission is checked again when the email is built, from the object each notification links to: a hidden or
 deleted post or comment, a deleted event, initiative or decision, a group the reader left or was removed or banned
-from, or a members-only group they are not an active member of, never reaches the email; nor does a notification
-about someone the reader has blocked, or who has blocked them, since it was recorded.
+from, a members-only group they are not an active member of, or a group's organiser-only page (a join request) when
+they no longer organise it, never reaches the email; nor does a notification about someone the reader has blocked,
+or who has blocked them, since it was recorded. News of an event that has already started is dropped as past.
 """
 
 import binascii
@@ -124,7 +125,9 @@ SECTION_OF_CATEGORY = {
     Category.POSTS: POSTS,
     Category.REPLIES: POSTS,
     Category.EVENTS: EVENTS,
+    Category.MY_EVENTS: EVENTS,
     Category.INITIATIVES: INITIATIVES,
+    Category.ORGANISING: INITIATIVES,
     Category.COUNCIL: INITIATIVES,
     Category.DECISIONS: DECISIONS,
 }
@@ -372,7 +375,13 @@ class BatchContext:
         self.neighbourhood_names.update({i.neighbourhood_id: i.neighbourhood.name for i in self.initiatives.values()})
         self.hidden_posts = self._missing_or_hidden(Post, {r.post_id for r in refs if r.post_id})
         self.hidden_comments = self._missing_or_hidden(Comment, {r.comment_id for r in refs if r.comment_id})
-        self.gone_events = self._missing(Event, {r.event_id for r in refs if r.event_id})
+        # An event that has started is past news: a reminder, a change or a new event no longer worth reading.
+        event_ids = {r.event_id for r in refs if r.event_id}
+        self.gone_events = (
+            event_ids - set(Event.objects.filter(pk__in=event_ids, starts_at__gt=now).values_list("pk", flat=True))
+            if event_ids
+            else set()
+        )
         self.gone_decisions = self._missing(Decision, {r.decision_id for r in refs if r.decision_id})
         self.kept_apart = self._blocks(user_ids, {n.actor_id for n in notifications if n.actor_id})
         self._places: dict[str, tuple | None] = {}

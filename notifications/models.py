@@ -10,8 +10,10 @@ class Category(models.TextChoices):
     POSTS = "posts", _("New posts in my groups")
     REPLIES = "replies", _("Comments and thanks on my posts")
     NEIGHBOURS = "neighbours", _("Waves and connections")
-    EVENTS = "events", _("Events")
+    EVENTS = "events", _("New events in my groups")
+    MY_EVENTS = "my_events", _("Events I am going to or interested in")
     INITIATIVES = "initiatives", _("Initiatives I support or help with")
+    ORGANISING = "organising", _("Initiatives I help run")
     DECISIONS = "decisions", _("Decisions")
     COUNCIL = "council", _("Council support")
 
@@ -62,7 +64,9 @@ DEFAULT_FREQUENCY: dict[str, str] = {
     Category.REPLIES: Frequency.IMMEDIATE,
     Category.NEIGHBOURS: Frequency.IMMEDIATE,
     Category.EVENTS: Frequency.WEEKLY,
+    Category.MY_EVENTS: Frequency.IMMEDIATE,
     Category.INITIATIVES: Frequency.WEEKLY,
+    Category.ORGANISING: Frequency.IMMEDIATE,
     Category.DECISIONS: Frequency.DAILY,
     Category.COUNCIL: Frequency.IMMEDIATE,
 }

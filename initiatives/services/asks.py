@@ -226,7 +226,7 @@ def pledge(*, user: User, ask: Ask, amount, note: str = "") -> Pledge:
     )
     notifications.record(
         event="initiative.pledge_received",
-        category=Category.INITIATIVES,
+        category=Category.ORGANISING,
         subject=promise,
         actor=user,
         recipients=organisers(initiative).exclude(pk=user.pk),

@@ -340,7 +340,7 @@ def invite_co_organiser(*, lead: User, initiative: Initiative, invitee: User) ->
     )
     notifications.record(
         event="initiative.invited",
-        category=Category.INITIATIVES,
+        category=Category.ORGANISING,
         subject=role,
         actor=lead,
         recipients=[invitee],

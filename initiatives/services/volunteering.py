@@ -224,7 +224,7 @@ def sign_up(*, user: User, role: VolunteerRole) -> VolunteerSignup:
     )
     notifications.record(
         event="initiative.volunteer_signed_up",
-        category=Category.INITIATIVES,
+        category=Category.ORGANISING,
         subject=signup,
         actor=user,
         recipients=organisers(initiative).exclude(pk=user.pk),
@@ -253,7 +253,7 @@ def withdraw(*, user: User, role: VolunteerRole) -> None:
     signup.pk = signup_pk  # the outbox key names the sign-up that ended
     notifications.record(
         event="initiative.volunteer_withdrew",
-        category=Category.INITIATIVES,
+        category=Category.ORGANISING,
         subject=signup,
         actor=user,
         recipients=organisers(initiative).exclude(pk=user.pk),

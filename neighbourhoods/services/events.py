@@ -119,7 +119,7 @@ def _promote_from_waitlist(event: Event, *, actor: User | None = None) -> list[R
             recipients = recipients.exclude(pk=actor.pk)
         notifications.record(
             event="event.promoted",
-            category=Category.EVENTS,
+            category=Category.MY_EVENTS,
             subject=event,
             # No actor: whoever freed the place did nothing towards the person moved up, so a block between them
             # must not cost that person the news that they now have a place.
@@ -256,7 +256,7 @@ def edit_event(
     if changed:
         notifications.record(
             event="event.changed",
-            category=Category.EVENTS,
+            category=Category.MY_EVENTS,
             subject=event,
             # No actor: someone going to an event must hear that it moved even if they keep apart from its editor.
             key=notifications.occurrence_key(event, event.updated_at),  # every edit is news
@@ -284,7 +284,7 @@ def cancel_event(*, editor: User, event: Event) -> Event:
     event.save(update_fields=["cancelled_at", "updated_at"])
     notifications.record(
         event="event.cancelled",
-        category=Category.EVENTS,
+        category=Category.MY_EVENTS,
         subject=event,
         # No actor: someone going must hear it was called off, even if they keep apart from whoever cancelled it.
         recipients=_replied(event, INTERESTED).exclude(pk=editor.pk),
@@ -403,7 +403,7 @@ def send_event_reminders(*, now: datetime | None = None) -> int:
         )
         recorded += notifications.record(
             event="event.reminder",
-            category=Category.EVENTS,
+            category=Category.MY_EVENTS,
             subject=event,
             key=key,
             recipients=_replied(event, [RSVP.Status.GOING]).exclude(Exists(reminded)),

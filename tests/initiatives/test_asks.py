@@ -250,7 +250,7 @@ def test_a_pledge_raises_the_total_records_the_timeline_and_tells_the_organisers
     assert entry.url == url("asks", initiative)
     told = Notification.objects.filter(event="initiative.pledge_received")
     assert sorted(told.values_list("recipient_id", flat=True)) == sorted([initiative.lead.pk, co_organiser.pk])
-    assert set(told.values_list("category", flat=True)) == {"initiatives"}
+    assert set(told.values_list("category", flat=True)) == {"organising"}
     assert told.first().context["amount"] == "£120"
 
     services.pledge(user=giver, ask=ask, amount=Decimal("0.50"))

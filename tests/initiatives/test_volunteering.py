@@ -260,7 +260,7 @@ def test_signing_up_takes_a_place_records_the_timeline_and_tells_the_organisers(
     assert entry.url == url("volunteer", initiative)
     told = Notification.objects.filter(event="initiative.volunteer_signed_up")
     assert sorted(told.values_list("recipient_id", flat=True)) == sorted([initiative.lead.pk, co_organiser.pk])
-    assert set(told.values_list("category", flat=True)) == {"initiatives"}
+    assert set(told.values_list("category", flat=True)) == {"organising"}
     assert told.first().context["name"] == "Ffion"
 
 

@@ -125,10 +125,10 @@ def test_each_email_is_in_its_recipients_language(mailoutbox):
     by_recipient = {message.to[0]: message for message in mailoutbox}
     cymraeg, saesneg = by_recipient[welsh.email], by_recipient[english.email]
     assert '<html lang="cy">' in html_of(cymraeg)
-    assert "Digwyddiadau" in cymraeg.body
+    assert "Digwyddiadau newydd yn fy ngrwpiau" in cymraeg.body
     assert "Digwyddiadau" in html_of(cymraeg)
     assert '<html lang="en-gb">' in html_of(saesneg)
-    assert "Events" in saesneg.body
+    assert "New events in my groups" in saesneg.body
     assert "Digwyddiadau" not in saesneg.body
 
 

@@ -998,3 +998,19 @@ def test_a_block_reads_exactly_as_designed_in_text_and_html():
         '<p style="margin: 4px 0 0; font-size: 14px;">And 2 more on the site.</p>\n'
         f"{h3}Events</h3>\n{ul}{item.format('https://x.example/e/1/', 'Picnic &amp; &lt;games&gt;')}</ul>\n\n"
     )
+
+
+@pytest.mark.django_db
+def test_news_of_an_event_that_has_already_started_is_left_out_as_past(mailoutbox):
+    reader = UserFactory()
+    Preference.objects.create(user=reader, category=Category.MY_EVENTS, frequency=Frequency.WEEKLY)
+    group = MembershipFactory(user=reader).group
+    soon = EventFactory(group=group, title="Bulb planting", starts_at=timezone.now() + timedelta(hours=20))
+    gone = EventFactory(group=group, title="Street party", starts_at=timezone.now() - timedelta(hours=2))
+    for event in (soon, gone):
+        notify(reader, line=f"Reminder: {event.title}", url=event.get_absolute_url(), category=Category.MY_EVENTS)
+    assert digests.send_digests([reader.pk], "weekly", today()) == 1
+    [message] = mailoutbox
+    assert "Reminder: Bulb planting" in message.body
+    assert "Reminder: Street party" not in message.body
+    assert not Notification.objects.filter(digested_at__isnull=True).exists()  # the past line is dealt with too

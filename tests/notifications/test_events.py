@@ -483,7 +483,7 @@ def test_a_changed_event_is_for_those_going_maybe_or_waiting_except_the_editor()
     assert recipients("event.changed") == ids(s.organiser, s.gwen, party.waiting)
     assert_nobody_else(s, "event.changed")
     notification = one("event.changed", s.organiser)
-    assert notification.category == Category.EVENTS
+    assert notification.category == Category.MY_EVENTS
     starts = party.event.starts_at
     assert notification.line == (
         f"“Street party” in Moira Terrace has changed: it is now on {when(starts)} at The church hall."
@@ -505,7 +505,7 @@ def test_a_cancelled_event_is_for_those_going_maybe_or_waiting_except_the_organi
     assert recipients("event.cancelled") == ids(s.sam, s.gwen, party.waiting)
     assert_nobody_else(s, "event.cancelled")
     notification = one("event.cancelled", s.sam)
-    assert notification.category == Category.EVENTS
+    assert notification.category == Category.MY_EVENTS
     assert notification.line == (
         f"“Street party” in Moira Terrace on {when(party.event.starts_at)} has been cancelled."
     )
@@ -519,7 +519,7 @@ def test_whoever_moves_up_from_the_waiting_list_is_told():
     services.rsvp(user=s.organiser, event=party.event, status="not_going")
     assert recipients("event.promoted") == ids(party.waiting)
     notification = one("event.promoted", party.waiting)
-    assert notification.category == Category.EVENTS
+    assert notification.category == Category.MY_EVENTS
     assert notification.line == (
         f"A place came free: you are now going to “Street party” on {when(party.event.starts_at)}."
     )
@@ -560,7 +560,7 @@ def test_people_going_are_reminded_once_a_day_before():
     assert recipients("event.reminder") == ids(s.sam, s.organiser)
     assert not recipients("event.reminder") & ids(later.street.sam, called_off.street.sam)
     notification = one("event.reminder", s.sam)
-    assert notification.category == Category.EVENTS
+    assert notification.category == Category.MY_EVENTS
     starts = party.event.starts_at
     assert notification.line == f"Coming up: “Street party” on {when(starts)} at The green."
     assert notification.url == party.event.get_absolute_url()
@@ -648,7 +648,7 @@ def test_a_volunteer_signing_up_is_for_the_organisers():
     volunteer_services.sign_up(user=s.organiser, role=role)
     assert recipients("initiative.volunteer_signed_up") == ids(s.sam, s.gwen)
     notification = one("initiative.volunteer_signed_up", s.sam)
-    assert notification.category == Category.INITIATIVES
+    assert notification.category == Category.ORGANISING
     assert notification.line == "Olwen signed up to help as “Digger” on Plot garden."
     assert one("initiative.volunteer_signed_up", s.gwen).line == (
         "Mae Olwen wedi cofrestru i helpu fel “Digger” ar Plot garden."
@@ -662,7 +662,7 @@ def test_a_pledge_is_for_the_organisers():
     ask_services.pledge(user=s.gwen, ask=ask, amount=5)
     assert recipients("initiative.pledge_received") == ids(s.sam)
     notification = one("initiative.pledge_received", s.sam)
-    assert notification.category == Category.INITIATIVES
+    assert notification.category == Category.ORGANISING
     assert notification.line == "Gwen pledged 5 bags towards “Bags of compost” on Plot garden."
 
 
@@ -822,17 +822,17 @@ EVENTS = {
     "wave.received": Category.NEIGHBOURS,
     "connection.made": Category.NEIGHBOURS,
     "event.created": Category.EVENTS,
-    "event.changed": Category.EVENTS,
-    "event.cancelled": Category.EVENTS,
-    "event.reminder": Category.EVENTS,
-    "event.promoted": Category.EVENTS,
+    "event.changed": Category.MY_EVENTS,
+    "event.cancelled": Category.MY_EVENTS,
+    "event.reminder": Category.MY_EVENTS,
+    "event.promoted": Category.MY_EVENTS,
     "initiative.proposed": Category.INITIATIVES,
-    "initiative.invited": Category.INITIATIVES,
+    "initiative.invited": Category.ORGANISING,
     "initiative.update_posted": Category.INITIATIVES,
-    "initiative.volunteer_signed_up": Category.INITIATIVES,
-    "initiative.volunteer_withdrew": Category.INITIATIVES,
+    "initiative.volunteer_signed_up": Category.ORGANISING,
+    "initiative.volunteer_withdrew": Category.ORGANISING,
     "initiative.volunteer_role_removed": Category.INITIATIVES,
-    "initiative.pledge_received": Category.INITIATIVES,
+    "initiative.pledge_received": Category.ORGANISING,
     "initiative.ask_removed": Category.INITIATIVES,
     "decision.opened": Category.DECISIONS,
     "decision.closing_soon": Category.DECISIONS,

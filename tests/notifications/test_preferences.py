@@ -40,6 +40,45 @@ def test_without_a_choice_each_category_follows_its_default(user):
     assert preferences.frequencies_of(user) == {str(c): str(f) for c, f in DEFAULT_FREQUENCY.items()}
 
 
+def test_direct_news_comes_straight_away_and_group_activity_weekly_by_default():
+    direct = [
+        Category.MEMBERSHIP,  # a join request to organisers, being let in
+        Category.REPLIES,
+        Category.NEIGHBOURS,
+        Category.MY_EVENTS,  # a reminder, a change or cancellation, moving up from the waiting list
+        Category.ORGANISING,  # a volunteer or a pledge for my initiative, an invitation to help run one
+        Category.COUNCIL,
+    ]
+    assert {category for category, frequency in DEFAULT_FREQUENCY.items() if frequency == Frequency.IMMEDIATE} == set(
+        direct
+    )
+    assert DEFAULT_FREQUENCY[Category.POSTS] == DEFAULT_FREQUENCY[Category.EVENTS] == Frequency.WEEKLY
+    assert DEFAULT_FREQUENCY[Category.INITIATIVES] == Frequency.WEEKLY
+    assert set(DEFAULT_FREQUENCY) == set(Category)
+
+
+def test_a_choice_about_events_or_initiatives_made_before_they_were_split_holds_for_both(user):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    split = import_module("notifications.migrations.0005_direct_event_and_organiser_categories")
+    other = UserFactory()
+    Preference.objects.create(user=user, category=Category.EVENTS, frequency=Frequency.IN_APP)
+    Preference.objects.create(user=user, category=Category.INITIATIVES, frequency=Frequency.DAILY)
+    Preference.objects.create(user=other, category=Category.POSTS, frequency=Frequency.DAILY)
+    split.keep_choices(apps, None)
+    split.keep_choices(apps, None)  # twice is harmless
+    assert preferences.frequencies_of(user) == {
+        **{str(c): str(f) for c, f in DEFAULT_FREQUENCY.items()},
+        "events": "in_app",
+        "my_events": "in_app",
+        "initiatives": "daily",
+        "organising": "daily",
+    }
+    assert preferences.frequency_for(other, Category.MY_EVENTS) == Frequency.IMMEDIATE  # no choice: the default
+
+
 def test_a_chosen_frequency_is_read_back_and_changed_in_place(user):
     preferences.set_frequency(user, Category.POSTS, Frequency.DAILY)
     assert preferences.frequency_for(user, Category.POSTS) == Frequency.DAILY
