@@ -197,3 +197,15 @@ def test_account_emails_come_in_the_recipients_language(client, user, mailoutbox
     user.profile.save()
     client.post(reverse("account_reset_password"), {"email": user.email})  # asked from an English page
     assert mailoutbox[0].subject == "[Stronger Streets] E-bost ailosod cyfrinair"
+
+
+def test_emails_about_the_account_itself_carry_no_unsubscribe_headers(client, mailoutbox):
+    """Verification and password emails must reach the person whatever they turned off, so they offer no unsubscribe
+    (RFC 8058 headers are for notification emails and digests only)."""
+    client.post(reverse("account_signup"), GOOD)
+    client.post(reverse("account_reset_password"), {"email": GOOD["email"]})
+    assert len(mailoutbox) == 2
+    for message in mailoutbox:
+        headers = message.message()
+        assert headers["List-Unsubscribe"] is None, message.subject
+        assert headers["List-Unsubscribe-Post"] is None, message.subject

@@ -37,7 +37,13 @@ def test_production_values_pass_the_deployment_checks():
 
 
 @pytest.mark.parametrize(
-    "insecure", [{"DEBUG": "true"}, {"SECURE_HSTS_SECONDS": "0"}, {"SECURE_SSL_REDIRECT": "false"}]
+    "insecure",
+    [
+        {"DEBUG": "true"},
+        {"SECURE_HSTS_SECONDS": "0"},
+        {"SECURE_SSL_REDIRECT": "false"},
+        {"SITE_URL": "http://streets.example.org"},  # links in emails, one-click unsubscribe included, need https
+    ],
 )
 def test_the_deployment_checks_catch_an_insecure_value(insecure):
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION | insecure)

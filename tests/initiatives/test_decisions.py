@@ -17,6 +17,7 @@ from initiatives import timeline
 from initiatives.models import Decision, DecisionOption, Initiative, TimelineEntry, Vote
 from initiatives.services import decisions as services
 from initiatives.tasks import close_due_decisions as close_due_decisions_task
+from neighbourhoods.models import Membership
 from notifications.models import Category, Notification
 from tests.factories import (
     CouncilMembershipFactory,
@@ -430,6 +431,20 @@ def test_closing_tells_the_voters_and_the_organisers_but_not_the_rest_or_whoever
     assert note.context["outcome"].startswith("Agreed")
     entry = TimelineEntry.objects.get(kind=TimelineEntry.Kind.DECISION_CLOSED)
     assert entry.actor == lead
+
+
+def test_closing_tells_no_voter_or_organiser_who_has_since_left_the_group():
+    initiative, lead = make_initiative()
+    helper = member_of(initiative)
+    InitiativeRoleFactory(initiative=initiative, user=helper, role="co_organiser", status="active")
+    stays, leaves = member_of(initiative), member_of(initiative)
+    decision = open_proposal(initiative, lead)
+    for person in (stays, leaves, helper):
+        services.vote(user=person, decision=decision, position="agree")
+    Membership.objects.filter(user__in=[leaves, helper], group=initiative.group).update(status="left")
+    services.close_decision(decision=decision, by=lead)
+    told = set(Notification.objects.filter(event="decision.closed").values_list("recipient", flat=True))
+    assert told == {stays.pk}
 
 
 def test_closing_twice_changes_nothing_the_second_time():

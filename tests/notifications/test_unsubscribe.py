@@ -159,3 +159,15 @@ def test_a_batchs_token_maker_makes_exactly_the_tokens_signing_makes(user, setti
     settings.SECRET_KEY = "a-different-secret-key-for-this-test-0123456789-abcdefghijk"
     with pytest.raises(signing.BadSignature):
         unsubscribe.read_token(maker.token(user.pk, Category.POSTS))
+
+
+def test_the_deploy_check_asks_for_an_https_site_address(settings):
+    from django.core.checks import run_checks
+
+    settings.SITE_URL = "http://streets.example"
+    warnings = [w for w in run_checks(include_deployment_checks=True) if w.id == "notifications.W001"]
+    assert len(warnings) == 1
+    assert "http://streets.example" in warnings[0].msg
+    settings.SITE_URL = "https://streets.example"
+    assert not [w for w in run_checks(include_deployment_checks=True) if w.id == "notifications.W001"]
+    assert not [w for w in run_checks() if w.id == "notifications.W001"]  # only when deploying
