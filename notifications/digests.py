@@ -22,8 +22,10 @@ two adjacent writes (the COMMIT to PostgreSQL, then the "." to the mail server, 
 answer in between; see `_Stamp`), and it errs towards "never twice": such a digest counts as sent, and because its
 lines are stamped `digested_at` only after the server's "250", they stay waiting and the person's next digest carries
 them. At worst a killed process leaves one person a digest late (or, if the server had in fact accepted it, with the
-same lines again next time); it never sends anyone the same digest twice. A server that refuses the "." (4xx/5xx)
-has the stamp taken back and the task retries; one that hangs up after the "." is treated as having accepted it.
+same lines again next time); it never sends anyone the same digest twice. A server that refuses the "." has the
+stamp taken back: for a 4xx the task retries; a 5xx (refused for good, as a refused address is) is logged and the
+batch goes on, so one email a server will never take does not hold up the rest. One that hangs up after the "." is
+treated as having accepted it.
 
 Permission is checked again when the email is built, from the object each notification links to: a hidden or
 deleted post or comment, a deleted event, initiative or decision, a group the reader left or was removed or banned
@@ -1428,7 +1430,14 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
 
     def accepted(flight: _InFlight) -> None:
         nonlocal sent, unsettled, carry
-        flight.read_reply()
+        try:
+            flight.read_reply()
+        except smtplib.SMTPDataError as error:
+            if error.smtp_code < 500:
+                raise
+            # Refused for good (its stamp is taken back): retrying the batch would only hold up the people after it.
+            logger.warning("The mail server refused the digest for user %s: %s", flight.digest.user.pk, error)
+            return
         sent += 1
         unsettled = flight.stamp
         if flight.stamp.carries:

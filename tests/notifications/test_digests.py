@@ -675,6 +675,24 @@ def test_over_smtp_each_digest_is_accepted_once_and_a_refusal_is_retried_later(s
     assert b"Content-Type: multipart/alternative" in content
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_email_refused_for_good_does_not_hold_up_the_rest_of_the_batch(smtp_sink):
+    users, news = _people_with_news(4)
+    original = smtp_sink.handle_DATA
+
+    async def rejecting_the_second(server, session, envelope):
+        if envelope.rcpt_tos == [users[1].email]:
+            return "554 5.7.1 Message rejected"
+        return await original(server, session, envelope)
+
+    smtp_sink.handle_DATA = rejecting_the_second
+    assert digests.send_digests([u.pk for u in users], "weekly", today()) == 3  # no error for the task to retry
+    assert sorted(to[0] for to, _ in smtp_sink.accepted) == sorted(u.email for u in users if u != users[1])
+    assert DigestDelivery.objects.get(user=users[1]).sent_at is None
+    assert not _digested(news[users[1].pk])  # their news waits for a digest that can be delivered
+    assert _digested([pk for user in users if user != users[1] for pk in news[user.pk]])
+
+
 @pytest.mark.django_db
 def test_a_server_that_stops_answering_fails_the_batch_after_email_timeout(smtp_sink, settings):
     import asyncio
