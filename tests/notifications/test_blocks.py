@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.exceptions import DomainError
 from initiatives.services import asks as ask_services
+from initiatives.services import initiatives as initiative_services
 from initiatives.services import volunteering as volunteer_services
 from moderation import services as moderation
 from neighbourhoods import services
@@ -107,7 +108,31 @@ def pledge_received(s: Street) -> str:
     return "initiative.pledge_received"
 
 
-EVENTS = [post_created, comment_created, post_thanked, event_created, volunteer_signed_up, pledge_received]
+def initiative_proposed(s: Street) -> str:
+    initiative_services.propose_initiative(proposer=s.sam, group=s.group, title="Bulb planting", summary="Spring.")
+    return "initiative.proposed"
+
+
+def membership_requested(s: Street) -> str:
+    # Sam leaves, and asks to join again, where both Olwen and Gwen now organise and approve who joins.
+    services.leave_group(member=s.sam, group=s.group)
+    type(s.group).objects.filter(pk=s.group.pk).update(join_policy="approval")
+    s.group.memberships.filter(user=s.gwen).update(role="organiser")
+    s.group.refresh_from_db()
+    services.join_group(user=s.sam, group=s.group)
+    return "membership.requested"
+
+
+EVENTS = [
+    post_created,
+    comment_created,
+    post_thanked,
+    event_created,
+    volunteer_signed_up,
+    pledge_received,
+    initiative_proposed,
+    membership_requested,
+]
 
 
 @pytest.mark.parametrize("happen", EVENTS, ids=lambda f: f.__name__)
