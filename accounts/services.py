@@ -18,9 +18,12 @@ TAGS_PER_KIND = 15
 @transaction.atomic
 def create_profile(*, user: User, display_name: str, language: str) -> Profile:
     """Give a newly signed-up person their profile (or update the one their account was created with)."""
-    profile, _ = Profile.objects.update_or_create(
-        user=user, defaults={"display_name": display_name.strip(), "language": language}
-    )
+    try:
+        profile = user.profile  # the one every account is given, which `user` already holds
+    except Profile.DoesNotExist:
+        profile = Profile(user=user)
+    profile.display_name, profile.language = display_name.strip(), language
+    profile.save()
     return profile
 
 

@@ -96,9 +96,9 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
     longer see (`_no_longer_visible`) are stamped without an email; rows the recipient now wants in a digest or on
     the site only are left alone. Every email is rendered before the SMTP connection opens, and each one is stamped
     only once the server has accepted it: if sending fails part-way, the emails already accepted are stamped, the
-    rest stay due, and the error is raised after the stamps commit so the task retries only what is left. An email
-    the server refuses for good (`refused_for_good`) is stamped too and the batch goes on: one bad address never
-    holds up the people after it.
+    rest stay due, and the error is raised after the stamps commit so the task retries only what is left. One email
+    refused on its own (its address or its content) does not stop the others going out first. An address refused
+    as a bad mailbox (`preferences.mailbox_refused`) is recorded as bounced and its row stamped dealt with.
     """
     ids = sorted(set(notification_ids))
     if not ids:
@@ -125,7 +125,7 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
         ]
         messages = [(row.pk, _message(row)) for row in due]
         sent: list[int] = []
-        refused: list[int] = []
+        bounced: list[int] = []
         if messages:
             # An SMTP server that refuses the connection raises here, before anything is sent or stamped.
             connection = mail.get_connection(fail_silently=False)
@@ -136,12 +136,14 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
                     try:
                         message.send()
                     except (SMTPRecipientsRefused, SMTPDataError) as error:
-                        if not refused_for_good(error):
-                            failure = error
-                            break
-                        # Retrying would be refused again, and would hold up everyone after this one.
-                        logger.warning("The mail server refused notification %s for good: %s", pk, error)
-                        refused.append(pk)
+                        # One email refused (the session is reset and goes on): the others still go out.
+                        if preferences.mailbox_refused(error):
+                            # A bad address: it bounced, so it is dealt with and its owner's mail stops.
+                            preferences.record_bounce(message.to[0], preferences.refusal_reason(error))
+                            logger.warning("Notification %s: the mail server refused its address: %s", pk, error)
+                            bounced.append(pk)
+                        else:  # about the server or the account: this one waits for the task's retry
+                            failure = failure or error
                     except Exception as error:  # stamp what was accepted, then let the task decide whether to retry
                         failure = error
                         break
@@ -149,22 +151,12 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
                         sent.append(pk)
             finally:
                 _close_quietly(connection)
-        if sent or closed or refused:
-            Notification.objects.filter(pk__in=[*sent, *closed, *refused]).update(delivered_at=timezone.now())
+        if sent or closed or bounced:
+            Notification.objects.filter(pk__in=[*sent, *closed, *bounced]).update(delivered_at=timezone.now())
     if failure is not None:
-        logger.warning("Sent %s of %s notification emails before one failed", len(sent), len(messages))
+        logger.warning("Sent %s of %s notification emails; the rest wait for a retry", len(sent), len(messages))
         raise failure
     return len(sent)
-
-
-def refused_for_good(error: SMTPException) -> bool:
-    """Whether the server refused this one email permanently (a 5xx for every recipient, or for its content): it is
-    dealt with, as a bounce is, rather than retried. A 4xx, or a refused sender, is worth trying again."""
-    if isinstance(error, SMTPRecipientsRefused):
-        return bool(error.recipients) and all(code >= 500 for code, _reply in error.recipients.values())
-    if isinstance(error, SMTPDataError):
-        return error.smtp_code >= 500
-    return False
 
 
 def requeue_undelivered(*, after_minutes: int | None = None) -> int:

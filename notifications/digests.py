@@ -1471,9 +1471,10 @@ def _send_all(prepared, by_user, finished: list[int]) -> tuple[int, Exception | 
                 _drop_connection(backend)
                 _open(backend)
             except smtplib.SMTPRecipientsRefused as error:
-                if not all(code >= 500 for code, _reply in error.recipients.values()):
+                if not preferences.mailbox_refused(error):
                     raise
-                # A permanent refusal of this address: retrying the batch would not help it.
+                # A bad address: retrying the batch would not help it. It bounced, so its owner's mail stops.
+                preferences.record_bounce(digest.user.email, preferences.refusal_reason(error))
                 logger.warning("The mail server refused the digest for user %s: %s", digest.user.pk, error.recipients)
         if in_flight is not None:
             flight, in_flight = in_flight, None

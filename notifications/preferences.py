@@ -4,7 +4,9 @@ Writes and the reads delivery needs, in one place: `frequencies_for` and `delive
 (one query however many people), `frequency_for` and `is_deliverable` for a single person.
 """
 
+import re
 from collections.abc import Iterable
+from smtplib import SMTPRecipientsRefused
 
 from django.conf import settings
 from django.db import transaction
@@ -231,6 +233,39 @@ def record_bounce(email: str, reason: str = "") -> User | None:
         },
     )
     return user
+
+
+# An enhanced status code (RFC 3463) at the start of a reply: class, subject, detail.
+_ENHANCED_STATUS = re.compile(rb"\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def mailbox_refused(error: Exception) -> bool:
+    """Whether the mail server refused every recipient of an email because the mailbox or address is bad, for good.
+
+    That is a 5xx to RCPT whose enhanced status says so (5.1.x: bad address or mailbox; 5.2.1: mailbox disabled) or,
+    without one, a bare 550, 551 or 553. Such an address is recorded as bounced (`record_bounce`). Anything else
+    (a 4xx, a refused sender or relay, a policy, a quota or a full mailbox, an error after DATA) is about the server
+    or the sending account rather than the address: worth trying again, and never a reason to stop someone's mail.
+    """
+    if not isinstance(error, SMTPRecipientsRefused) or not error.recipients:
+        return False
+    return all(_bad_mailbox(code, reply) for code, reply in error.recipients.values())
+
+
+def _bad_mailbox(code: int, reply: bytes | str) -> bool:
+    if code < 500:
+        return False
+    match = _ENHANCED_STATUS.match(reply.encode() if isinstance(reply, str) else reply)
+    if match is None:
+        return code in (550, 551, 553)
+    _class, subject, detail = match.groups()
+    return subject == b"1" or (subject, detail) == (b"2", b"1")
+
+
+def refusal_reason(error: SMTPRecipientsRefused) -> str:
+    """The server's words, for the preferences page ("550 5.1.1 No such user")."""
+    code, reply = next(iter(error.recipients.values()))
+    return f"{code} {reply.decode(errors='replace') if isinstance(reply, bytes) else reply}"
 
 
 def clear_bounce(user: User) -> bool:

@@ -61,7 +61,10 @@ def invite_from_link(signed: str) -> OfficerInvite | None:
     try:
         data = _signer().unsign_object(signed)
     except (signing.BadSignature, ValueError):
-        return None
+        try:  # a link emailed before links lost their timestamp
+            data = signing.loads(signed, salt=SIGNING_SALT)
+        except (signing.BadSignature, ValueError):
+            return None
     if not isinstance(data, dict):
         return None
     return (

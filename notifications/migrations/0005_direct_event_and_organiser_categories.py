@@ -18,8 +18,20 @@ def keep_choices(apps, schema_editor):
         )
 
 
-def forget_choices(apps, schema_editor):
-    apps.get_model("notifications", "Preference").objects.filter(category__in=SPLIT.values()).delete()
+def merge_back(apps, schema_editor):
+    """Going back: the news in the new categories returns to the old ones, and so do choices made for the new ones
+    where the old category had none."""
+    Preference = apps.get_model("notifications", "Preference")
+    Notification = apps.get_model("notifications", "Notification")
+    for old, new in SPLIT.items():
+        Notification.objects.filter(category=new).update(category=old)
+        chosen = Preference.objects.filter(category=new).values_list("user_id", "frequency")
+        Preference.objects.bulk_create(
+            [Preference(user_id=user_id, category=old, frequency=frequency) for user_id, frequency in chosen.iterator()],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+        Preference.objects.filter(category=new).delete()
 
 
 class Migration(migrations.Migration):
@@ -39,5 +51,5 @@ class Migration(migrations.Migration):
             name='category',
             field=models.CharField(choices=[('membership', 'Joining and membership'), ('posts', 'New posts in my groups'), ('replies', 'Comments and thanks on my posts'), ('neighbours', 'Waves and connections'), ('events', 'New events in my groups'), ('my_events', 'Events I am going to or interested in'), ('initiatives', 'Initiatives I support or help with'), ('organising', 'Initiatives I help run'), ('decisions', 'Decisions'), ('council', 'Council support')], max_length=20),
         ),
-        migrations.RunPython(keep_choices, forget_choices),
+        migrations.RunPython(keep_choices, merge_back),
     ]

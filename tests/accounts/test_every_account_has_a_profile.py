@@ -44,3 +44,14 @@ def test_the_preferences_page_copes_with_an_account_whose_profile_is_gone(client
     response = client.get(reverse("notifications:preferences"))
     assert response.status_code == 200
     assert response.context["form"].initial["language"] == "en-gb"  # the site's, until they choose
+
+
+def test_filling_in_a_new_accounts_profile_updates_the_one_it_holds():
+    from accounts import services
+    from accounts.adapters import user_display
+
+    user = User.objects.create(email="sam@example.org")
+    services.create_profile(user=user, display_name=" Sam at 12 ", language="cy")
+    assert (user.profile.display_name, user.profile.language) == ("Sam at 12", "cy")
+    assert user_display(user) == "Sam at 12"
+    assert Profile.objects.get(user=user).display_name == "Sam at 12"

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
@@ -278,3 +279,6 @@ def test_an_invitations_link_is_the_same_whenever_it_is_built(council, admin, mo
     assert team.invite_link_token(other) != first
     OfficerInvite.objects.filter(pk=sent.pk).update(token="rotated")
     assert team.invite_from_link(first) is None
+    # A link made the earlier way (with a timestamp) still opens its invitation.
+    earlier = signing.dumps({"invite": other.pk, "token": other.token}, salt=team.SIGNING_SALT, compress=True)
+    assert team.invite_from_link(earlier) == other

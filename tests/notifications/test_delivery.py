@@ -288,18 +288,21 @@ def test_a_failure_part_way_keeps_the_stamps_of_emails_already_accepted_and_rais
 
 
 class Picky:
-    """An aiosmtpd handler: 550 for one address (no such mailbox), 450 for another (try later), else accepted."""
+    """An aiosmtpd handler that refuses some addresses at RCPT, each with its own reply, and accepts the rest."""
 
-    GONE, BUSY = "gone@example.org", "busy@example.org"
+    GONE, BUSY, RELAY = "gone@example.org", "busy@example.org", "elsewhere@example.net"
+    REPLIES = {
+        GONE: "550 5.1.1 No such user",
+        BUSY: "450 4.2.1 Mailbox busy, try again later",
+        RELAY: "550 5.7.1 Relaying denied",
+    }
 
     def __init__(self):
         self.accepted: list[list[str]] = []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd's hook name
-        if address == self.GONE:
-            return "550 5.1.1 No such user"
-        if address == self.BUSY:
-            return "450 4.2.1 Mailbox busy, try again later"
+        if address in self.REPLIES:
+            return self.REPLIES[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -327,7 +330,7 @@ def picky_server(settings):
 
 
 @pytest.mark.django_db
-def test_an_address_refused_for_good_is_dealt_with_and_the_people_after_it_still_get_theirs(picky_server):
+def test_a_bad_mailbox_is_recorded_as_bounced_and_the_people_after_it_still_get_theirs(picky_server):
     gone = make_notification(UserFactory(email=Picky.GONE))
     others = [make_notification(UserFactory()) for _ in range(3)]
     ids = [gone.pk, *(row.pk for row in others)]
@@ -335,29 +338,57 @@ def test_an_address_refused_for_good_is_dealt_with_and_the_people_after_it_still
     assert delivery.deliver_notifications(ids) == 3  # over one connection, the refused address first
     assert picky_server.accepted == [[row.recipient.email] for row in others]
     assert Notification.objects.filter(pk__in=ids, delivered_at__isnull=True).count() == 0
-    assert delivery.deliver_notifications(ids) == 0  # the refused one is never tried again
+    bounce = DeliverySettings.objects.get(user=gone.recipient)
+    assert bounce.bounced_at is not None
+    assert bounce.bounce_reason == "550 5.1.1 No such user"  # shown on their preferences page
+    assert delivery.deliver_notifications(ids) == 0  # never tried again
     assert delivery.requeue_undelivered(after_minutes=0) == 0
 
 
 @pytest.mark.django_db
-def test_an_address_refused_for_now_is_tried_again_later(picky_server):
+@pytest.mark.parametrize("address", [Picky.BUSY, Picky.RELAY], ids=["try-later", "relay-denied"])
+def test_a_refusal_about_the_server_not_the_address_is_tried_again_and_holds_up_no_one(picky_server, address):
     first = make_notification(UserFactory())
-    busy = make_notification(UserFactory(email=Picky.BUSY))
+    refused = make_notification(UserFactory(email=address))
     last = make_notification(UserFactory())
 
-    with pytest.raises(SMTPException):
-        delivery.deliver_notifications([first.pk, busy.pk, last.pk])
-    assert picky_server.accepted == [[first.recipient.email]]
-    assert list(Notification.objects.filter(delivered_at__isnull=True).order_by("pk")) == [busy, last]
+    with pytest.raises(SMTPRecipientsRefused):  # for the task to retry, once the others have gone
+        delivery.deliver_notifications([first.pk, refused.pk, last.pk])
+    assert picky_server.accepted == [[first.recipient.email], [last.recipient.email]]
+    assert list(Notification.objects.filter(delivered_at__isnull=True)) == [refused]
+    assert not DeliverySettings.objects.filter(bounced_at__isnull=False).exists()  # nobody's mail is stopped
 
 
-def test_only_a_permanent_refusal_counts_as_one():
-    assert delivery.refused_for_good(SMTPRecipientsRefused({"a@example.org": (550, b"No such user")}))
-    assert not delivery.refused_for_good(SMTPRecipientsRefused({"a@example.org": (450, b"Busy")}))
-    assert not delivery.refused_for_good(SMTPRecipientsRefused({}))
-    assert delivery.refused_for_good(SMTPDataError(554, b"5.7.1 Message rejected"))
-    assert not delivery.refused_for_good(SMTPDataError(451, b"4.3.0 Try again later"))
-    assert not delivery.refused_for_good(SMTPSenderRefused(550, b"Sender refused", "site@example.org"))
+@pytest.mark.parametrize(
+    ("code", "reply", "bad_mailbox"),
+    [
+        (550, b"5.1.1 No such user", True),
+        (553, b"5.1.3 Bad destination address syntax", True),
+        (550, b"5.2.1 Mailbox disabled", True),
+        (550, b"No such user here", True),  # no enhanced status: a bare 550 names the mailbox
+        (551, b"User not local", True),
+        (450, b"4.2.1 Mailbox busy", False),
+        (550, b"5.7.1 Relaying denied", False),
+        (554, b"5.7.1 Rejected by policy", False),
+        (552, b"5.2.2 Mailbox full", False),
+        (550, b"5.4.5 Daily sending quota exceeded", False),
+        (554, b"Transaction failed", False),
+    ],
+)
+def test_only_a_bad_mailbox_counts_as_a_bounce(code, reply, bad_mailbox):
+    from notifications import preferences
+
+    assert preferences.mailbox_refused(SMTPRecipientsRefused({"a@example.org": (code, reply)})) is bad_mailbox
+
+
+def test_nothing_but_a_refused_recipient_counts_as_a_bounce():
+    from notifications import preferences
+
+    assert not preferences.mailbox_refused(SMTPRecipientsRefused({}))
+    assert not preferences.mailbox_refused(SMTPDataError(550, b"5.1.1 No such user"))
+    assert not preferences.mailbox_refused(SMTPSenderRefused(550, b"5.1.1 Sender refused", "site@example.org"))
+    two = {"a@example.org": (550, b"5.1.1 No such user"), "b@example.org": (450, b"4.2.1 Busy")}
+    assert not preferences.mailbox_refused(SMTPRecipientsRefused(two))
 
 
 @pytest.mark.django_db

@@ -2,7 +2,7 @@ import itertools
 import socket
 from collections import Counter
 from datetime import date, datetime, timedelta
-from smtplib import SMTPDataError, SMTPServerDisconnected
+from smtplib import SMTPDataError, SMTPRecipientsRefused, SMTPServerDisconnected
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -691,6 +691,38 @@ def test_an_email_refused_for_good_does_not_hold_up_the_rest_of_the_batch(smtp_s
     assert DigestDelivery.objects.get(user=users[1]).sent_at is None
     assert not _digested(news[users[1].pk])  # their news waits for a digest that can be delivered
     assert _digested([pk for user in users if user != users[1] for pk in news[user.pk]])
+
+
+def refuse_address(sink: "Sink", address: str, reply: str) -> None:
+    async def handle_rcpt(server, session, envelope, rcpt, options):
+        if rcpt == address:
+            return reply
+        envelope.rcpt_tos.append(rcpt)
+        return "250 OK"
+
+    sink.handle_RCPT = handle_rcpt  # read when the next connection opens
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_digest_to_a_bad_mailbox_is_a_bounce_and_the_rest_of_the_batch_goes(smtp_sink):
+    users, news = _people_with_news(3)
+    refuse_address(smtp_sink, users[0].email, "550 5.1.1 No such user")
+    assert digests.send_digests([u.pk for u in users], "weekly", today()) == 2
+    assert sorted(to[0] for to, _ in smtp_sink.accepted) == sorted(u.email for u in users[1:])
+    bounce = DeliverySettings.objects.get(user=users[0])
+    assert (bounce.bounced_at is not None, bounce.bounce_reason) == (True, "550 5.1.1 No such user")
+    assert not _digested(news[users[0].pk])  # still on the site; no email goes to a bounced address
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_about_the_server_fails_the_batch_for_a_retry_and_stops_no_ones_mail(smtp_sink):
+    users, _news = _people_with_news(2)
+    refuse_address(smtp_sink, users[1].email, "550 5.7.1 Relaying denied")
+    with pytest.raises(SMTPRecipientsRefused):
+        digests.send_digests([u.pk for u in users], "weekly", today())
+    assert [to for to, _ in smtp_sink.accepted] == [[users[0].email]]
+    assert not DeliverySettings.objects.filter(bounced_at__isnull=False).exists()
+    assert DigestDelivery.objects.get(user=users[1]).sent_at is None  # the retry sends it
 
 
 @pytest.mark.django_db

@@ -78,6 +78,20 @@ def test_a_choice_about_events_or_initiatives_made_before_they_were_split_holds_
     }
     assert preferences.frequency_for(other, Category.MY_EVENTS) == Frequency.IMMEDIATE  # no choice: the default
 
+    # Going back merges them again: the news returns to the old categories, and so do choices they lacked.
+    from notifications.models import Notification
+
+    reminder = Notification.objects.create(
+        recipient=other, event="event.reminder", category=Category.MY_EVENTS, dedupe_key="reminder"
+    )
+    Preference.objects.create(user=other, category=Category.ORGANISING, frequency=Frequency.WEEKLY)
+    split.merge_back(apps, None)
+    reminder.refresh_from_db()
+    assert reminder.category == "events"
+    assert not Preference.objects.filter(category__in=["my_events", "organising"]).exists()
+    assert preferences.frequency_for(other, Category.INITIATIVES) == Frequency.WEEKLY
+    assert preferences.frequency_for(user, Category.EVENTS) == Frequency.IN_APP  # their own choice stands
+
 
 def test_a_chosen_frequency_is_read_back_and_changed_in_place(user):
     preferences.set_frequency(user, Category.POSTS, Frequency.DAILY)
