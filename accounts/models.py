@@ -16,7 +16,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email: str, password: str | None, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        display_name = extra_fields.pop("display_name", "") or email.split("@")[0]
+        display_name = extra_fields.pop("display_name", "") or local_part(email)
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)  # which gives the account its profile (see `give_every_account_a_profile`)

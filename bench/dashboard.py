@@ -19,16 +19,19 @@ time in the server, and the queries one request ran). A page not built yet is re
 
 import argparse
 import math
-import os
 import random
 import statistics
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script, from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_dashboard"
 COUNCIL_SLUG = "bench-council"
 OFFICER_EMAIL = "bench-officer@example.org"
@@ -40,36 +43,11 @@ STATUSES = ("idea", "planning", "active", "active", "completed", "completed", "p
 
 
 def configure() -> None:
-    """Plain settings (not the test ones), no broker, this benchmark's database, the test client's host allowed."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
-    warnings.filterwarnings("ignore", message="No directory at", module="django.core.handlers.base")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    # Static files by their plain names: the hashed names' manifest comes from collectstatic, which a benchmark
-    # should not run into the working tree (looking a name up in it costs the same).
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    common.configure(DEFAULT_DATABASE_URL, test_client=True)
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    common.recreate_database(DEFAULT_DATABASE_URL)
 
 
 # --- The council and its year ------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ memory, and finally `digests/s: <X> bound/s: <Y> ratio: <X/Y>`.
 
 import argparse
 import json
-import os
 import resource
 import smtplib
 import socket
@@ -30,6 +29,11 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script, from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_digests"
 GROUP_SIZE = 50
 POSTS_PER_GROUP = 10
@@ -38,18 +42,9 @@ STATS_ADDRESS = "stats@bench.invalid"
 
 
 def configure(smtp_port: int | None = None) -> None:
-    """Plain settings (not the test ones), no broker (task bodies run in-process), this benchmark's database."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
-    os.environ.pop("REDIS_URL", None)
-    if smtp_port is not None:
-        os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_port}"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    """Plain settings, no broker (task bodies run in-process), this benchmark's database, the sink as mail server."""
+    email = {} if smtp_port is None else {"EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"}
+    common.configure(DEFAULT_DATABASE_URL, **email)
 
 
 # --- The SMTP sink (its own process) --------------------------------------------------------------------------
@@ -101,13 +96,7 @@ def sink_sizes(port: int, stats_path: str) -> list[tuple[int, int]]:
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    common.recreate_database(DEFAULT_DATABASE_URL)
 
 
 def seed(users_wanted: int) -> None:

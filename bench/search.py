@@ -12,49 +12,29 @@ the queries one request ran), then whether PostgreSQL answers from the search in
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script, from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_search"
 GROUP_SIZE = 100  # initiatives per street group
 COMMON = ["community", "street", "neighbours", "garden", "together", "local", "help", "people"]
 
 
 def configure() -> None:
-    """Plain settings (not the test ones), no broker, this benchmark's database, the test client's host allowed."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
-    warnings.filterwarnings("ignore", message="No directory at", module="django.core.handlers.base")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    common.configure(DEFAULT_DATABASE_URL, test_client=True)
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    common.recreate_database(DEFAULT_DATABASE_URL)
 
 
 def vocabulary(rng: random.Random, size: int = 3000) -> list[str]:

@@ -126,12 +126,16 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
         messages = [(row.pk, _message(row)) for row in due]
         sent: list[int] = []
         bounced: list[int] = []
+        bad_addresses: set[str] = set()
         if messages:
             # An SMTP server that refuses the connection raises here, before anything is sent or stamped.
             connection = mail.get_connection(fail_silently=False)
             connection.open()
             try:
                 for pk, message in messages:
+                    if message.to[0] in bad_addresses:  # refused a moment ago in this batch: not offered again
+                        bounced.append(pk)
+                        continue
                     message.connection = connection
                     try:
                         message.send()
@@ -141,6 +145,7 @@ def deliver_notifications(notification_ids: Iterable[int]) -> int:
                             # A bad address: it bounced, so it is dealt with and its owner's mail stops.
                             preferences.record_bounce(message.to[0], preferences.refusal_reason(error))
                             logger.warning("Notification %s: the mail server refused its address: %s", pk, error)
+                            bad_addresses.add(message.to[0])
                             bounced.append(pk)
                         else:  # about the server or the account: this one waits for the task's retry
                             failure = failure or error

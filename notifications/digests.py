@@ -23,8 +23,8 @@ answer in between; see `_Stamp`), and it errs towards "never twice": such a dige
 lines are stamped `digested_at` only after the server's "250", they stay waiting and the person's next digest carries
 them. At worst a killed process leaves one person a digest late (or, if the server had in fact accepted it, with the
 same lines again next time); it never sends anyone the same digest twice. A server that refuses the "." has the
-stamp taken back: for a 4xx the task retries; a 5xx (refused for good, as a refused address is) is logged and the
-batch goes on, so one email a server will never take does not hold up the rest. One that hangs up after the "." is
+stamp taken back: for a 4xx the task retries; a 5xx is logged and the batch goes on (the person's news waits for
+their next digest), so one email a server will never take does not hold up the rest. One that hangs up after the "." is
 treated as having accepted it.
 
 Permission is checked again when the email is built, from the object each notification links to: a hidden or
@@ -375,15 +375,12 @@ class BatchContext:
         self.group_urls: dict[int, str] = {}
         self.neighbourhood_names = {g.neighbourhood_id: g.neighbourhood.name for g in self.groups.values()}
         self.neighbourhood_names.update({i.neighbourhood_id: i.neighbourhood.name for i in self.initiatives.values()})
-        self.hidden_posts = self._missing_or_hidden(Post, {r.post_id for r in refs if r.post_id})
-        self.hidden_comments = self._missing_or_hidden(Comment, {r.comment_id for r in refs if r.comment_id})
-        # An event that has started is past news: a reminder, a change or a new event no longer worth reading.
-        event_ids = {r.event_id for r in refs if r.event_id}
-        self.gone_events = (
-            event_ids - set(Event.objects.filter(pk__in=event_ids, starts_at__gt=now).values_list("pk", flat=True))
-            if event_ids
-            else set()
+        self.hidden_posts = self._missing(Post, {r.post_id for r in refs if r.post_id}, hidden_at__isnull=True)
+        self.hidden_comments = self._missing(
+            Comment, {r.comment_id for r in refs if r.comment_id}, hidden_at__isnull=True
         )
+        # An event that has started is past news: a reminder, a change or a new event no longer worth reading.
+        self.gone_events = self._missing(Event, {r.event_id for r in refs if r.event_id}, starts_at__gt=now)
         self.gone_decisions = self._missing(Decision, {r.decision_id for r in refs if r.decision_id})
         self.kept_apart = self._blocks(user_ids, {n.actor_id for n in notifications if n.actor_id})
         self._places: dict[str, tuple | None] = {}
@@ -391,8 +388,11 @@ class BatchContext:
             self._live(member_groups)
 
     @staticmethod
-    def _missing(model, ids: set[int]) -> set[int]:
-        return ids - set(model.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    def _missing(model, ids: set[int], **still) -> set[int]:
+        """The ids among `ids` with no row, or with one that no longer matches `still` (one query)."""
+        if not ids:
+            return set()
+        return ids - set(model.objects.filter(pk__in=ids, **still).values_list("pk", flat=True))
 
     @staticmethod
     def _blocks(user_ids: list[int], actor_ids: set[int]) -> set[tuple[int, int]]:
@@ -404,12 +404,6 @@ class BatchContext:
             Q(blocker_id__in=user_ids, blocked_id__in=actor_ids) | Q(blocker_id__in=actor_ids, blocked_id__in=user_ids)
         ).values_list("blocker_id", "blocked_id")
         return {pair for blocker, blocked in pairs for pair in ((blocker, blocked), (blocked, blocker))}
-
-    @staticmethod
-    def _missing_or_hidden(model, ids: set[int]) -> set[int]:
-        if not ids:
-            return set()
-        return ids - set(model.objects.filter(pk__in=ids, hidden_at__isnull=True).values_list("pk", flat=True))
 
     def _live(self, member_groups: set[int]) -> None:
         """What is happening now in the batch's groups: a query per kind for the whole batch, never per person."""

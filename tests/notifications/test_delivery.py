@@ -299,9 +299,11 @@ class Picky:
 
     def __init__(self):
         self.accepted: list[list[str]] = []
+        self.refused: list[str] = []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd's hook name
         if address in self.REPLIES:
+            self.refused.append(address)
             return self.REPLIES[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -333,10 +335,12 @@ def picky_server(settings):
 def test_a_bad_mailbox_is_recorded_as_bounced_and_the_people_after_it_still_get_theirs(picky_server):
     gone = make_notification(UserFactory(email=Picky.GONE))
     others = [make_notification(UserFactory()) for _ in range(3)]
-    ids = [gone.pk, *(row.pk for row in others)]
+    again = make_notification(gone.recipient)  # a second email to the same address in the batch
+    ids = [gone.pk, *(row.pk for row in others), again.pk]
 
     assert delivery.deliver_notifications(ids) == 3  # over one connection, the refused address first
     assert picky_server.accepted == [[row.recipient.email] for row in others]
+    assert picky_server.refused == [Picky.GONE]  # offered once: the second email was not sent to it again
     assert Notification.objects.filter(pk__in=ids, delivered_at__isnull=True).count() == 0
     bounce = DeliverySettings.objects.get(user=gone.recipient)
     assert bounce.bounced_at is not None
